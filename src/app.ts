@@ -1,0 +1,131 @@
+// Builds the Fastify app: the HTTP edge (envelope, errors, CORS, auth, docs, metrics), then one
+// plugin per API area. `createApp` wires the context; nothing here listens.
+import { randomUUID } from "node:crypto";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from "fastify";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import formbody from "@fastify/formbody";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import type { Logger } from "pino";
+import type { AppContext } from "./context.js";
+import { HttpError } from "./http/errors.js";
+import { registerAuth } from "./http/auth.js";
+import { registerMetrics } from "./http/metrics.js";
+import { describeValidationError, validatorCompiler } from "./http/validation.js";
+import { authenticateDevice } from "./modules/auth/actions.js";
+import { authenticateApiKey } from "./modules/apikeys/queries.js";
+import authRoutes from "./modules/auth/routes.js";
+import contactRoutes from "./modules/contacts/routes.js";
+import deviceRoutes from "./modules/devices/routes.js";
+import settingsRoutes from "./modules/settings/routes.js";
+import systemRoutes from "./modules/system/routes.js";
+import userRoutes from "./modules/users/routes.js";
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+> & { ctx: AppContext };
+
+declare module "fastify" {
+  interface FastifyInstance {
+    ctx: AppContext;
+  }
+}
+
+const ALLOWED_HEADERS = [
+  "Content-Type",
+  "Authorization",
+  "access-token",
+  "accesstoken",
+  "accessToken",
+  "adminAccessToken",
+  "device-name",
+  "os-name",
+  "os-version",
+  "device-type",
+  "app-version",
+  "lang",
+].join(", ");
+
+export const BODY_LIMIT = 50 * 1024 * 1024;
+
+export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {}): Promise<App> {
+  const app = Fastify({
+    loggerInstance: ctx.log as Logger as FastifyBaseLogger,
+    genReqId: () => randomUUID(),
+    bodyLimit: BODY_LIMIT,
+    routerOptions: { ignoreTrailingSlash: true },
+    // Per-request log lines cost more than the requests on hot paths; /metrics counts them.
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: "idle",
+  }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.decorate("ctx", ctx);
+  app.setValidatorCompiler(validatorCompiler);
+
+  // Every registered route, as "METHOD /path" (for `spika routes`) and with its security in docs.
+  app.addHook("onRoute", (route) => {
+    if (route.config?.auth && route.schema) route.schema = { ...route.schema, security: [{ accessToken: [] }] };
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    for (const m of methods) if (m !== "HEAD") opts.routes?.push(`${m} ${route.url}`);
+  });
+
+  // §1.1 CORS: every response, and any OPTIONS request is answered 200 with an empty body.
+  app.addHook("onRequest", async (request, reply) => {
+    reply.header("Access-Control-Allow-Origin", "*");
+    reply.header("Access-Control-Allow-Methods", "*");
+    reply.header("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+    if (request.method === "OPTIONS") return reply.code(200).send("");
+  });
+  app.options("*", { schema: { hide: true } }, async (_request, reply) => reply.code(200).send(""));
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error instanceof HttpError) return reply.code(error.statusCode).send({ status: "error", message: error.message });
+    if (error.validation) {
+      return reply.code(400).send({ status: "error", message: describeValidationError(error.validation as never) });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const message = error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError ? "Invalid JSON body" : error.message;
+      return reply.code(status).send({ status: "error", message });
+    }
+    request.log.error({ err: error, reqId: request.id }, "request failed");
+    return reply.code(500).send({ status: "error", message: `Server error (request ${request.id})` });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ status: "error", message: `Route ${request.method} ${request.url.split("?")[0]} not found` }),
+  );
+
+  await app.register(formbody, { bodyLimit: BODY_LIMIT });
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "Spika 3-compatible messenger API", version: "3" },
+      components: { securitySchemes: { accessToken: { type: "apiKey", in: "header", name: "accesstoken" } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  registerMetrics(app);
+  registerAuth(app, {
+    device: (token, request) => authenticateDevice(ctx, token, request.headers),
+    apiKey: (token) => authenticateApiKey(ctx, token),
+  });
+
+  // Areas share the root context: auth, errors and hooks above apply to all of them alike.
+  for (const routes of [systemRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes]) {
+    await routes(app);
+  }
+  return app;
+}

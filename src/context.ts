@@ -1,0 +1,41 @@
+// What every action and query receives: settings, the database and the after-commit outlets.
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import type { Db, Dialect, Tx } from "./db/index.js";
+import type { EventSink, OutgoingEvent } from "./realtime/events.js";
+import type { RateLimiter } from "./http/rateLimit.js";
+import type { SmsSender } from "./providers/sms.js";
+
+export interface AppContext {
+  config: Config;
+  db: Db;
+  dialect: Dialect;
+  log: Logger;
+  events: EventSink;
+  sms: SmsSender;
+  limiter: RateLimiter;
+}
+
+/** Collects what a transaction wants to happen once it has committed. */
+export class AfterCommit {
+  readonly events: OutgoingEvent[] = [];
+  readonly tasks: Array<() => Promise<void>> = [];
+  emit(...events: OutgoingEvent[]): void {
+    this.events.push(...events);
+  }
+  later(task: () => Promise<void>): void {
+    this.tasks.push(task);
+  }
+}
+
+/**
+ * Runs `fn` in one transaction; only after it commits are its events published and its
+ * follow-up tasks started (a rolled-back write never announces itself).
+ */
+export async function transact<T>(ctx: AppContext, fn: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
+  const after = new AfterCommit();
+  const result = await ctx.db.transaction().execute((tx) => fn(tx, after));
+  if (after.events.length) ctx.events.publish(after.events);
+  for (const task of after.tasks) task().catch((err) => ctx.log.error({ err }, "after-commit task failed"));
+  return result;
+}

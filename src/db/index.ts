@@ -1,0 +1,69 @@
+// The Kysely instance for sqlite: or postgres:// URLs, and the migrations applied at start.
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import SQLite from "better-sqlite3";
+import pg from "pg";
+import {
+  CamelCasePlugin,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  type Migration,
+  type MigrationProvider,
+  type Transaction,
+} from "kysely";
+import type { DB } from "./schema.js";
+import * as m001 from "./migrations/001_initial.js";
+
+export type Dialect = "sqlite" | "postgres";
+export type Db = Kysely<DB>;
+export type Tx = Transaction<DB>;
+
+export interface Database {
+  db: Db;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+// int8 (ids, epoch-ms times, counts) as JS numbers: ids stay integers in JSON on both engines.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export function openDatabase(url: string): Database {
+  if (url.startsWith("sqlite:")) {
+    const file = url.slice("sqlite:".length);
+    const memory = file === ":memory:";
+    if (!memory) mkdirSync(dirname(resolve(file)), { recursive: true });
+    const sqlite = new SQLite(memory ? ":memory:" : file);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("foreign_keys = ON");
+    sqlite.pragma("busy_timeout = 5000");
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()] });
+    return { db, dialect: "sqlite", close: () => db.destroy() };
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
+  return { db, dialect: "postgres", close: () => db.destroy() };
+}
+
+const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
+  "001_initial": m001,
+};
+
+class Provider implements MigrationProvider {
+  constructor(private readonly dialect: Dialect) {}
+  async getMigrations(): Promise<Record<string, Migration>> {
+    const out: Record<string, Migration> = {};
+    for (const [name, m] of Object.entries(migrations)) out[name] = { up: (db) => m.up(db, this.dialect) };
+    return out;
+  }
+}
+
+/** Applies pending migrations; safe to run at every start and from several processes at once. */
+export async function migrate(database: Database): Promise<string[]> {
+  const migrator = new Migrator({ db: database.db, provider: new Provider(database.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === "Success").map((r) => r.migrationName);
+}

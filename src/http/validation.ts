@@ -1,0 +1,34 @@
+// Schema validation for every route (API.md §1.3): JSON bodies are strict ("5" is not a number),
+// path and query parameters arrive as strings and are coerced. Errors name the offending field.
+import { Ajv, type ErrorObject } from "ajv";
+import addFormatsModule from "ajv-formats";
+import type { FastifySchemaCompiler } from "fastify";
+
+// ajv-formats ships CommonJS with a default export that NodeNext sees as the module object.
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+function makeAjv(coerceTypes: boolean): Ajv {
+  const ajv = new Ajv({ coerceTypes, useDefaults: true, removeAdditional: false, allErrors: false, strict: false });
+  addFormats(ajv);
+  return ajv;
+}
+
+const strictAjv = makeAjv(false);
+const coercingAjv = makeAjv(true);
+
+export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema, httpPart }) =>
+  (httpPart === "body" ? strictAjv : coercingAjv).compile(schema);
+
+/** "roomId must be number", "telephoneNumber is required", "userIds/0 must be integer". */
+export function describeValidationError(errors: ErrorObject[] | undefined): string {
+  const e = errors?.[0];
+  if (!e) return "Invalid params";
+  const path = e.instancePath.replace(/^\//, "").replace(/\//g, ".");
+  if (e.keyword === "required") {
+    const field = (e.params as { missingProperty: string }).missingProperty;
+    return `Invalid params: ${path ? `${path}.` : ""}${field} is required`;
+  }
+  const field = path || "body";
+  if (e.keyword === "anyOf" || e.keyword === "oneOf") return `Invalid params: ${field} has an invalid type or value`;
+  return `Invalid params: ${field} ${e.message ?? "is invalid"}`;
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// The `spika` command: serve (default), migrate, routes, --help.
+import { parseArgs } from "node:util";
+import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
+import { createApp } from "./app.js";
+import { migrate, openDatabase } from "./db/index.js";
+import { buildContext, createLogger, startServer } from "./server.js";
+
+const HELP = `Usage: spika [command]
+
+Commands:
+  serve     start the HTTP server (default); applies migrations first
+  migrate   apply database migrations and exit
+  routes    print every registered route as "METHOD /path" and exit
+
+Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
+REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
+WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL.
+See README.md for the full table.
+`;
+
+function config(): Config {
+  loadDotEnv();
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`spika: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+async function serve(): Promise<void> {
+  const cfg = config();
+  const log = createLogger(cfg);
+  const server = await startServer(cfg, log);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting at once`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: finishing in-flight requests, then closing`);
+    server.close().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+async function migrateOnly(): Promise<void> {
+  const cfg = config();
+  const database = openDatabase(cfg.databaseUrl);
+  try {
+    const applied = await migrate(database);
+    process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
+  } finally {
+    await database.close();
+  }
+}
+
+async function routes(): Promise<void> {
+  const cfg = { ...config(), databaseUrl: "sqlite::memory:", logLevel: "silent" };
+  const database = openDatabase(cfg.databaseUrl);
+  const list: string[] = [];
+  const app = await createApp(await buildContext(cfg, createLogger(cfg), database), { routes: list });
+  await app.ready();
+  process.stdout.write([...new Set(list)].sort().join("\n") + "\n");
+  await app.close();
+  await database.close();
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
+  const command = positionals[0] ?? "serve";
+  if (values.help || command === "help") {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (command === "serve") return serve();
+  if (command === "migrate") return migrateOnly();
+  if (command === "routes") return routes();
+  process.stderr.write(`spika: unknown command "${command}"\n\n${HELP}`);
+  process.exit(2);
+}
+
+main().catch((err) => {
+  process.stderr.write(`spika: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

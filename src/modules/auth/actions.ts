@@ -1,0 +1,211 @@
+// Sign-up, verification, logout and token checks (API.md §2.1–§2.2, §3.1–§3.3).
+import type { FastifyRequest } from "fastify";
+import { transact, type AppContext } from "../../context.js";
+import type { DeviceRow, UserRow } from "../../db/schema.js";
+import { newCode, newToken, safeEqual, sha256Hex } from "../../crypto.js";
+import { forbidden, notFound, tooManyRequests, unauthorized } from "../../http/errors.js";
+import type { DeviceAuth } from "../../http/auth.js";
+import { findDeviceByDeviceId, findDeviceByTokenHash } from "../devices/queries.js";
+import { findUser, findUserByPhone } from "../users/queries.js";
+
+const DAY = 24 * 60 * 60 * 1000;
+export const TOKEN_LIFETIME_MS = 30 * DAY;
+const TOKEN_REFRESH_WINDOW_MS = 7 * DAY;
+const CODE_LIFETIME_MS = 10 * 60 * 1000;
+export const MAX_CODE_ATTEMPTS = 5;
+const TEST_CODE = "000000";
+
+/** Optional client headers mapped to device columns (§2.1). `device-type` only at sign-up. */
+const DEVICE_HEADERS = {
+  "os-name": "osName",
+  "os-version": "osVersion",
+  "device-name": "deviceName",
+  "app-version": "appVersion",
+} as const;
+
+type Headers = FastifyRequest["headers"];
+const header = (headers: Headers, name: string): string | undefined => {
+  const v = headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s === undefined || s === "" ? undefined : s;
+};
+
+function deviceFieldsFrom(headers: Headers, device?: DeviceRow): Partial<DeviceRow> {
+  const changes: Partial<DeviceRow> = {};
+  for (const [name, column] of Object.entries(DEVICE_HEADERS)) {
+    const value = header(headers, name);
+    if (value !== undefined && value !== device?.[column]) changes[column] = value;
+  }
+  return changes;
+}
+
+export interface SignUpResult {
+  isNewUser: boolean;
+  user: UserRow;
+  device: DeviceRow;
+}
+
+/** §3.1: creates or finds the user, binds the device (logged out) and sends a code. */
+export async function requestCode(
+  ctx: AppContext,
+  input: { telephoneNumber: string; deviceId: string; headers: Headers; ip: string },
+): Promise<SignUpResult> {
+  const { telephoneNumber, deviceId, headers } = input;
+  ctx.limiter.hit(`auth:number:${telephoneNumber}`, 5, 10 * 60 * 1000);
+  ctx.limiter.hit(`auth:ip:${input.ip}`, 30, 10 * 60 * 1000);
+
+  const isBrowser = header(headers, "device-type") === "browser";
+  const fixedCode = ctx.config.isTest || ctx.config.testerPhoneNumbers.has(telephoneNumber);
+  const code = fixedCode ? TEST_CODE : newCode();
+  const now = Date.now();
+
+  const result = await transact(ctx, async (tx, after) => {
+    const existing = await findDeviceByDeviceId(tx, deviceId);
+    if (existing && existing.tokenHash && existing.tokenExpiredAt !== null && existing.tokenExpiredAt > now && !isBrowser) {
+      const owner = await findUser(tx, existing.userId);
+      if (owner && owner.verified === 1 && owner.telephoneNumber !== telephoneNumber) {
+        throw forbidden("There is already phone number tied to this device");
+      }
+    }
+
+    await tx
+      .insertInto("users")
+      .values({ telephoneNumber, telephoneNumberHashed: sha256Hex(telephoneNumber), createdAt: now, modifiedAt: now })
+      .onConflict((oc) => oc.column("telephoneNumber").doNothing())
+      .execute();
+    const found = await findUserByPhone(tx, telephoneNumber);
+    if (!found) throw new Error("user vanished during sign-up");
+    const isNewUser = !found.displayName;
+    const user = await tx
+      .updateTable("users")
+      .set({ verificationCodeHash: sha256Hex(code), verificationCodeExpiresAt: now + CODE_LIFETIME_MS, verificationAttempts: 0 })
+      .where("id", "=", found.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+
+    if (ctx.config.singleMobileDevice && !isBrowser) {
+      await tx
+        .updateTable("devices")
+        .set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now })
+        .where("userId", "=", user.id)
+        .where((eb) => eb.or([eb("type", "is", null), eb("type", "!=", "browser")]))
+        .execute();
+    }
+
+    let device: DeviceRow;
+    if (existing) {
+      // Re-binding to another user, or any non-browser sign-up, logs the device out: the
+      // token only comes back from a successful verify (closes the §3.1 takeover).
+      const loggedOut = existing.userId !== user.id || !isBrowser ? { tokenHash: null, tokenExpiredAt: now, pushToken: null } : {};
+      device = await tx
+        .updateTable("devices")
+        .set({ ...deviceFieldsFrom(headers, existing), ...loggedOut, userId: user.id, type: header(headers, "device-type") ?? existing.type, modifiedAt: now })
+        .where("id", "=", existing.id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } else {
+      await tx
+        .insertInto("devices")
+        .values({ ...deviceFieldsFrom(headers), deviceId, userId: user.id, type: header(headers, "device-type") ?? null, createdAt: now, modifiedAt: now })
+        .onConflict((oc) => oc.column("deviceId").doNothing())
+        .execute();
+      const created = await findDeviceByDeviceId(tx, deviceId);
+      if (!created || created.userId !== user.id) throw new Error("device was bound concurrently");
+      device = created;
+    }
+
+    if (!fixedCode) {
+      let text = `Thank you for your signup request.Your verification code is ${code}`;
+      if (header(headers, "os-name") === "android" && ctx.config.androidSmsVerificationHash) {
+        text += `\n\n${ctx.config.androidSmsVerificationHash}`;
+      }
+      after.later(() => ctx.sms.send(telephoneNumber, text));
+    }
+    return { isNewUser, user, device };
+  });
+  return result;
+}
+
+/** §3.2: checks the code (5 tries per code) and issues the device's access token. */
+export async function verifyCode(ctx: AppContext, input: { code: string; deviceId: string }): Promise<{ user: UserRow; device: DeviceRow; token: string }> {
+  const now = Date.now();
+  const device = await findDeviceByDeviceId(ctx.db, input.deviceId);
+  if (!device) throw notFound("Device not found");
+
+  // Every try is counted before the comparison, atomically, so parallel guesses cannot
+  // get past the limit.
+  const counted = await ctx.db
+    .updateTable("users")
+    .set((eb) => ({ verificationAttempts: eb("verificationAttempts", "+", 1) }))
+    .where("id", "=", device.userId)
+    .where("verificationAttempts", "<", MAX_CODE_ATTEMPTS)
+    .where("verificationCodeHash", "is not", null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!counted) {
+    const user = await findUser(ctx.db, device.userId);
+    if (user?.verificationCodeHash && user.verificationAttempts >= MAX_CODE_ATTEMPTS) {
+      throw tooManyRequests("Too many wrong codes: request a new verification code");
+    }
+    throw forbidden("Verification code is invalid");
+  }
+  const expired = counted.verificationCodeExpiresAt === null || counted.verificationCodeExpiresAt < now;
+  if (expired || !safeEqual(counted.verificationCodeHash ?? "", sha256Hex(input.code))) {
+    throw forbidden(expired ? "Verification code is expired" : "Verification code is invalid");
+  }
+
+  const token = newToken();
+  return transact(ctx, async (tx) => {
+    const user = await tx
+      .updateTable("users")
+      .set({ verificationCodeHash: null, verificationCodeExpiresAt: null, verificationAttempts: 0, verified: 1 })
+      .where("id", "=", counted.id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const updated = await tx
+      .updateTable("devices")
+      .set({ tokenHash: sha256Hex(token), tokenExpiredAt: now + TOKEN_LIFETIME_MS, pushToken: null, modifiedAt: now })
+      .where("id", "=", device.id)
+      .where("userId", "=", user.id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!updated) throw notFound("Device not found");
+    return { user, device: updated, token };
+  });
+}
+
+/** §3.3: the token dies at once. */
+export async function logout(ctx: AppContext, deviceId: number): Promise<DeviceRow> {
+  const now = Date.now();
+  const device = await ctx.db
+    .updateTable("devices")
+    .set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now })
+    .where("id", "=", deviceId)
+    .returningAll()
+    .executeTakeFirst();
+  if (!device) throw notFound("Device not found");
+  return device;
+}
+
+/** §2.1–§2.2: resolves a device token, applies header updates and the sliding refresh. */
+export async function authenticateDevice(ctx: AppContext, token: string, headers: Headers): Promise<DeviceAuth> {
+  const device = await findDeviceByTokenHash(ctx.db, sha256Hex(token));
+  if (!device) throw unauthorized("Invalid access token");
+  const now = Date.now();
+  if (device.tokenExpiredAt === null || device.tokenExpiredAt <= now) throw unauthorized("Expired access token");
+  const user = await findUser(ctx.db, device.userId);
+  if (!user) throw unauthorized("User not found");
+  if (user.verified !== 1) throw unauthorized("User is not verified");
+  if (user.deleted === 1) throw unauthorized("User is deleted");
+
+  const changes: Partial<DeviceRow> = deviceFieldsFrom(headers, device);
+  if (device.tokenExpiredAt - now < TOKEN_REFRESH_WINDOW_MS) changes.tokenExpiredAt = now + TOKEN_LIFETIME_MS;
+  if (Object.keys(changes).length === 0) return { user, device, token };
+  const updated = await ctx.db
+    .updateTable("devices")
+    .set({ ...changes, modifiedAt: now })
+    .where("id", "=", device.id)
+    .returningAll()
+    .executeTakeFirst();
+  return { user, device: updated ?? device, token };
+}

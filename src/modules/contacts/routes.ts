@@ -1,0 +1,82 @@
+// Contacts (§3.4, §3.5).
+import Type from "typebox";
+import type { App } from "../../app.js";
+import { badRequest } from "../../http/errors.js";
+import { Envelope, Nullable, ok, pageOf, positiveInt } from "../../http/schema.js";
+import { User, userView } from "../users/views.js";
+import { syncContacts } from "./actions.js";
+import { directory } from "./queries.js";
+
+export const CONTACT_SYNC_LIMIT = 500;
+const CONTACT_PAGING_LIMIT = 20;
+
+/** `contacts` as an array of hashes or one comma-separated string, 1..500 after splitting. */
+function hashesOf(contacts: string | string[]): string[] {
+  const list = (typeof contacts === "string" ? contacts.split(",") : contacts).map((h) => h.trim()).filter(Boolean);
+  if (list.length === 0) throw badRequest("Invalid params: contacts must hold at least one hash");
+  if (list.length > CONTACT_SYNC_LIMIT) throw badRequest(`Invalid params: contacts must hold at most ${CONTACT_SYNC_LIMIT} hashes`);
+  return list;
+}
+
+export default async function contactRoutes(app: App): Promise<void> {
+  const { ctx } = app;
+
+  app.post(
+    "/api/messenger/contacts",
+    {
+      config: { auth: "device" },
+      schema: {
+        tags: ["Contact"],
+        summary: "Upload phone-book hashes; matching verified users become contacts",
+        body: Type.Object({
+          contacts: Type.Union([Type.Array(Type.String(), { minItems: 1, maxItems: CONTACT_SYNC_LIMIT }), Type.String({ minLength: 1 })]),
+          isLastPage: Type.Optional(Type.Boolean()),
+        }),
+        response: { 200: Envelope(Type.Object({ list: Type.Array(User), count: Type.Integer(), limit: Type.Integer() })) },
+      },
+    },
+    async (request) => {
+      const found = await syncContacts(ctx, request.auth.user.id, hashesOf(request.body.contacts), request.body.isLastPage ?? false);
+      return ok({ list: found.map(userView), count: found.length, limit: CONTACT_SYNC_LIMIT });
+    },
+  );
+
+  app.get(
+    "/api/messenger/contacts",
+    {
+      config: { auth: "device" },
+      schema: {
+        tags: ["Contact"],
+        summary: "Contacts (team mode: every verified user), by display name",
+        querystring: Type.Object({
+          keyword: Type.Optional(Type.String()),
+          cursor: Type.Optional(Type.String()),
+          page: Type.Optional(Type.String()),
+        }),
+        response: {
+          200: Envelope(
+            Type.Object({ list: Type.Array(User), count: Type.Integer(), limit: Type.Integer(), nextCursor: Nullable(Type.Integer()) }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const { keyword, cursor, page } = request.query;
+      const me = request.auth.user.id;
+      const result = await directory(ctx.db, {
+        teamMode: ctx.config.teamMode,
+        me,
+        keyword: keyword?.trim() || undefined,
+        cursor: positiveInt(cursor) ?? undefined,
+        page: pageOf(page),
+        limit: CONTACT_PAGING_LIMIT,
+      });
+      const list = result.list.map((u) => ({
+        ...userView(u),
+        ...(ctx.config.teamMode ? { blockedBy: u.blockedByMe ? [{ userId: me }] : [] } : {}),
+      }));
+      const last = list.at(-1);
+      return ok({ list, count: result.count, limit: CONTACT_PAGING_LIMIT, nextCursor: list.length === CONTACT_PAGING_LIMIT && last ? last.id : null });
+    },
+  );
+}

@@ -1,0 +1,19 @@
+// Changes to a device.
+import type { AppContext } from "../../context.js";
+import type { DeviceRow } from "../../db/schema.js";
+import { notFound } from "../../http/errors.js";
+import { findDevice } from "./queries.js";
+
+export async function currentDevice(ctx: AppContext, id: number): Promise<DeviceRow> {
+  const device = await findDevice(ctx.db, id);
+  if (!device) throw notFound("Device not found");
+  return device;
+}
+
+/** §3.13: only `pushToken` changes; an absent field leaves the device as it is. */
+export async function setPushToken(ctx: AppContext, deviceId: number, pushToken: string | undefined): Promise<DeviceRow> {
+  if (pushToken === undefined) return currentDevice(ctx, deviceId);
+  const now = Date.now();
+  await ctx.db.updateTable("devices").set({ pushToken, modifiedAt: now }).where("id", "=", deviceId).execute();
+  return currentDevice(ctx, deviceId);
+}

@@ -1,0 +1,34 @@
+// The caller's device and its push token (§3.12, §3.13).
+import Type from "typebox";
+import type { App } from "../../app.js";
+import { Envelope, ok } from "../../http/schema.js";
+import { currentDevice, setPushToken } from "./actions.js";
+import { Device, deviceView } from "./views.js";
+
+export default async function deviceRoutes(app: App): Promise<void> {
+  const { ctx } = app;
+  const response = { 200: Envelope(Type.Object({ device: Device })) };
+
+  app.get(
+    "/api/messenger/device",
+    { config: { auth: "device" }, schema: { tags: ["Device"], summary: "The caller's device", response } },
+    async (request) => ok({ device: deviceView(await currentDevice(ctx, request.auth.device.id), request.auth.token) }),
+  );
+
+  app.put(
+    "/api/messenger/device",
+    {
+      config: { auth: "device" },
+      schema: {
+        tags: ["Device"],
+        summary: "Update the push token (nothing else changes)",
+        body: Type.Object({ pushToken: Type.Optional(Type.String()) }),
+        response,
+      },
+    },
+    async (request) => {
+      const device = await setPushToken(ctx, request.auth.device.id, request.body.pushToken);
+      return ok({ device: deviceView(device, request.auth.token) });
+    },
+  );
+}

@@ -1,0 +1,39 @@
+// Liveness and test routes (§1.1, §11, §13b).
+import { sql } from "kysely";
+import Type from "typebox";
+import type { App } from "../../app.js";
+import { Envelope, ok } from "../../http/schema.js";
+
+export default async function systemRoutes(app: App): Promise<void> {
+  const { ctx } = app;
+
+  app.get(
+    "/health",
+    {
+      schema: {
+        tags: ["System"],
+        summary: "Health: 200 once the database answers",
+        response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String(), message: Type.String() }) },
+      },
+    },
+    async (_request, reply) => {
+      try {
+        await sql`select 1`.execute(ctx.db);
+      } catch (err) {
+        ctx.log.error({ err }, "health check: database unreachable");
+        return reply.code(503).send({ status: "error", message: "database unreachable" });
+      }
+      return { status: "ok" };
+    },
+  );
+
+  app.get("/api/test", { schema: { tags: ["System"], summary: "Liveness (plain text)" } }, async (_request, reply) =>
+    reply.type("text/plain; charset=utf-8").send("test"),
+  );
+
+  for (const path of ["/api/messenger/test", "/api/messaging/test"]) {
+    app.get(path, { schema: { tags: ["System"], summary: "Liveness (envelope)", response: { 200: Envelope(Type.String()) } } }, async () =>
+      ok("test"),
+    );
+  }
+}

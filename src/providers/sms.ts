@@ -1,0 +1,32 @@
+// SMS providers (§7.1): `console` writes the text to the log; `twilio` calls Twilio's REST API.
+import type { Logger } from "pino";
+import type { Config } from "../config.js";
+
+export interface SmsSender {
+  send(to: string, text: string): Promise<void>;
+}
+
+export function createSmsSender(config: Config, log: Logger): SmsSender {
+  const twilio = config.twilio;
+  if (config.smsProvider === "twilio" && twilio) {
+    return {
+      async send(to, text) {
+        const res = await fetch(`${twilio.baseUrl}/2010-04-01/Accounts/${encodeURIComponent(twilio.accountSid)}/Messages.json`, {
+          method: "POST",
+          headers: {
+            authorization: `Basic ${Buffer.from(`${twilio.accountSid}:${twilio.authToken}`).toString("base64")}`,
+            "content-type": "application/x-www-form-urlencoded",
+          },
+          body: new URLSearchParams({ To: to, From: twilio.from, Body: text }).toString(),
+          signal: AbortSignal.timeout(10_000),
+        });
+        if (!res.ok) throw new Error(`Twilio answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+      },
+    };
+  }
+  return {
+    async send(to, text) {
+      log.info({ to, sms: text }, "SMS (console provider)");
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// Test harness: a real server on a real database (a temporary SQLite file, or a fresh
+// PostgreSQL database when DATABASE_URL is a postgres:// URL), spoken to over real HTTP.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import pino from "pino";
+import { loadConfig } from "../src/config.js";
+import { startServer, type RunningServer } from "../src/server.js";
+import type { RecordingSink } from "../src/realtime/events.js";
+
+export interface TestServer extends RunningServer {
+  /** Events handed to the sink after commit (until the real-time hub replaces the sink). */
+  events: RecordingSink;
+  dataDir: string;
+}
+
+const basePgUrl = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : null;
+
+export const engine = basePgUrl ? "postgres" : "sqlite";
+
+async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `spika_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: basePgUrl! });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(basePgUrl!);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: basePgUrl! });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+    },
+  };
+}
+
+/** Starts a server with test defaults (IS_TEST=1, RATE_LIMIT=off, port 0) plus `env`. */
+export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), "spika-test-"));
+  const pgDb = basePgUrl && !env.DATABASE_URL ? await freshPostgres() : null;
+  const config = loadConfig({
+    PORT: "0",
+    HOST: "127.0.0.1",
+    IS_TEST: "1",
+    RATE_LIMIT: "off",
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
+    DATABASE_URL: pgDb?.url ?? `sqlite:${join(dataDir, "spika.db")}`,
+    UPLOAD_DIR: join(dataDir, "uploads"),
+    ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+    ...env,
+  });
+  const server = await startServer(config, pino({ level: config.logLevel }));
+  return {
+    ...server,
+    events: server.ctx.events as RecordingSink,
+    dataDir,
+    async close() {
+      await server.close();
+      await pgDb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface Res<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  text: string;
+}
+
+export interface CallOptions {
+  token?: string;
+  body?: unknown;
+  /** Raw body text (e.g. malformed JSON); sent with content-type application/json. */
+  raw?: string;
+  headers?: Record<string, string>;
+}
+
+/** One HTTP call; the body is parsed as JSON when it is JSON. */
+export async function call<T = any>(server: { url: string }, method: string, path: string, opts: CallOptions = {}): Promise<Res<T>> {
+  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+  if (opts.token) headers.accesstoken = opts.token;
+  let body: string | undefined;
+  if (opts.raw !== undefined) body = opts.raw;
+  else if (opts.body !== undefined) body = JSON.stringify(opts.body);
+  if (body !== undefined) headers["content-type"] ??= "application/json";
+  const res = await fetch(server.url + path, { method, headers, body });
+  const text = await res.text();
+  let parsed: any = text;
+  if ((res.headers.get("content-type") ?? "").includes("json") && text) parsed = JSON.parse(text);
+  return { status: res.status, body: parsed, headers: res.headers, text };
+}
+
+let phoneSeq = 0;
+/** A new unique phone number for this test process. */
+export const newPhone = () => `+3859${process.pid % 1000}${String(++phoneSeq).padStart(5, "0")}`;
+
+export interface SignedUp {
+  token: string;
+  user: any;
+  device: any;
+  deviceId: string;
+  phone: string;
+}
+
+/** Signs up (POST /auth + /auth/verify with 000000) and optionally sets a display name. */
+export async function signUp(
+  server: { url: string },
+  opts: { phone?: string; deviceId?: string; displayName?: string; headers?: Record<string, string> } = {},
+): Promise<SignedUp> {
+  const phone = opts.phone ?? newPhone();
+  const deviceId = opts.deviceId ?? `dev-${randomBytes(6).toString("hex")}`;
+  const a = await call(server, "POST", "/api/messenger/auth", { body: { telephoneNumber: phone, deviceId }, headers: opts.headers });
+  if (a.status !== 200) throw new Error(`sign-up failed: ${a.status} ${a.text}`);
+  const v = await call(server, "POST", "/api/messenger/auth/verify", { body: { code: "000000", deviceId } });
+  if (v.status !== 200) throw new Error(`verify failed: ${v.status} ${v.text}`);
+  let user = v.body.data.user;
+  if (opts.displayName !== undefined) {
+    const m = await call(server, "PUT", "/api/messenger/me", { token: v.body.data.device.token, body: { displayName: opts.displayName } });
+    if (m.status !== 200) throw new Error(`set name failed: ${m.status} ${m.text}`);
+    user = m.body.data.user;
+  }
+  return { token: v.body.data.device.token, user, device: v.body.data.device, deviceId, phone };
+}
