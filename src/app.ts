@@ -25,6 +25,8 @@ import { authenticateApiKey } from "./modules/apikeys/queries.js";
 import authRoutes from "./modules/auth/routes.js";
 import contactRoutes from "./modules/contacts/routes.js";
 import deviceRoutes from "./modules/devices/routes.js";
+import messageRoutes from "./modules/messages/routes.js";
+import roomRoutes from "./modules/rooms/routes.js";
 import settingsRoutes from "./modules/settings/routes.js";
 import systemRoutes from "./modules/system/routes.js";
 import userRoutes from "./modules/users/routes.js";
@@ -124,7 +126,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   });
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
-  for (const routes of [systemRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes]) {
+  for (const routes of [systemRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes]) {
     await routes(app);
   }
   return app;

@@ -59,6 +59,8 @@ export interface RoomsTable {
   deleted: Generated<Bool>;
   lastMessageId: number | null;
   lastMessageAt: number | null;
+  /** Messages ever created in the room (history counts without scanning). */
+  messageCount: Generated<number>;
   createdAt: number;
   modifiedAt: number;
 }
@@ -72,6 +74,8 @@ export interface RoomUsersTable {
   seenMessageId: Generated<number>;
   /** Last change of the user's mute/pin state for the room (room sync, §4.11). */
   settingsModifiedAt: number;
+  /** rooms.message_count when the user joined: the member's history count is the difference. */
+  messageCountAtJoin: Generated<number>;
   /** Join time: the member sees only messages created at or after it. */
   createdAt: number;
   modifiedAt: number;
@@ -104,6 +108,7 @@ export interface MessagesTable {
 export interface MessageExceptionsTable {
   id: Generated<number>;
   messageId: number;
+  roomId: number;
   userId: number;
   kind: "deleted" | "hidden";
   createdAt: number;

@@ -11,7 +11,7 @@ export const Envelope = <T extends TSchema>(data: T) =>
 export const ErrorEnvelope = Type.Object({ status: Type.Literal("error"), message: Type.String() });
 
 /** A free JSON object (message bodies, metadata). */
-export const AnyObject = Type.Object({}, { additionalProperties: true });
+export const AnyObject = Type.Record(Type.String(), Type.Unknown());
 
 /** Path parameter that must be a positive integer; other values are the route's own 400/404. */
 export const IdParam = (name: string) => Type.Object({ [name]: Type.String() });

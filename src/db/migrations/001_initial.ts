@@ -76,6 +76,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .$call(flag("deleted"))
     .addColumn("last_message_id", "bigint")
     .addColumn("last_message_at", "bigint")
+    .addColumn("message_count", "bigint", (c) => c.notNull().defaultTo(0))
     .$call(times)
     .execute();
   await index("rooms_modified_idx", "rooms", ["modified_at"]);
@@ -87,6 +88,7 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
     .$call(flag("is_admin"))
     .addColumn("seen_message_id", "bigint", (c) => c.notNull().defaultTo(0))
     .addColumn("settings_modified_at", "bigint", (c) => c.notNull())
+    .addColumn("message_count_at_join", "bigint", (c) => c.notNull().defaultTo(0))
     .$call(times)
     .execute();
   await index("room_users_pair_idx", "room_users", ["room_id", "user_id"], true);
@@ -117,12 +119,14 @@ export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   await create("message_exceptions")
     .$call(id)
     .addColumn("message_id", "bigint", (c) => c.notNull().$call(ref("messages")))
+    .addColumn("room_id", "bigint", (c) => c.notNull().$call(ref("rooms")))
     .addColumn("user_id", "bigint", (c) => c.notNull().$call(ref("users")))
     .addColumn("kind", "text", (c) => c.notNull())
     .$call(times)
     .execute();
   await index("message_exceptions_pair_idx", "message_exceptions", ["message_id", "user_id"], true);
   await index("message_exceptions_user_idx", "message_exceptions", ["user_id", "modified_at"]);
+  await index("message_exceptions_room_idx", "message_exceptions", ["room_id", "user_id", "kind"]);
 
   await create("message_records")
     .$call(id)

@@ -1,0 +1,489 @@
+// Every change to messages and their records (§4.14, §4.15, §9.2, §9.3). One shared row per
+// message; per-user exceptions instead of per-device copies (docs/messages.md).
+import { transact, type AfterCommit, type AppContext } from "../../context.js";
+import type { Tx } from "../../db/index.js";
+import type { MessageRecordRow, MessageRow, RoomRow } from "../../db/schema.js";
+import type { DeviceAuth } from "../../http/auth.js";
+import { badRequest, forbidden, notFound } from "../../http/errors.js";
+import { findRoom, hasBlocked, memberIds, membership, privatePeer } from "../rooms/queries.js";
+import { copyHolders, copyOf, findMessage, visibleCopy } from "./queries.js";
+import { asCopy, DELETED_BODY, MEDIA_TYPES, messageView, parseBody, recordView, type MessageView } from "./views.js";
+
+export const MESSAGE_TYPES = ["text", "image", "video", "audio", "file"] as const;
+
+export interface NewMessage {
+  room: RoomRow;
+  fromUserId: number;
+  /** null for system and bot messages: then every device of every member gets it. */
+  fromDeviceId: number | null;
+  type: string;
+  body: Record<string, unknown>;
+  localId?: string | null;
+  replyId?: number | null;
+  hasLink?: boolean;
+  isForwarded?: boolean;
+}
+
+/** Users in a private room who blocked `authorId`: they get no copy and no notifications. */
+async function blockersIn(tx: Tx, room: RoomRow, members: number[], authorId: number): Promise<number[]> {
+  if (room.type !== "private") return [];
+  const peers = members.filter((id) => id !== authorId);
+  if (peers.length === 0) return [];
+  const rows = await tx.selectFrom("blocks").select("userId").where("userId", "in", peers).where("blockedId", "=", authorId).execute();
+  return rows.map((r) => r.userId);
+}
+
+/**
+ * Creates one message and its fan-out (§9.2) inside `tx`: the shared row, `hidden`
+ * exceptions for blockers, the author's delivered+seen records, the room's last message;
+ * after commit NEW_MESSAGE to every recipient device but the sending one and
+ * NEW_MESSAGE_RECORD for the author's records. A repeated `localId` returns the first
+ * message and does nothing else.
+ */
+export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
+  if (m.localId) {
+    const existing = await tx
+      .selectFrom("messages")
+      .selectAll()
+      .where("roomId", "=", m.room.id)
+      .where("fromUserId", "=", m.fromUserId)
+      .where("localId", "=", m.localId)
+      .executeTakeFirst();
+    if (existing) return { message: existing, created: false };
+  }
+  const members = await memberIds(tx, m.room.id);
+  const blockers = await blockersIn(tx, m.room, members, m.fromUserId);
+  const now = Date.now();
+  const message = await tx
+    .insertInto("messages")
+    .values({
+      roomId: m.room.id,
+      fromUserId: m.fromUserId,
+      fromDeviceId: m.fromDeviceId,
+      type: m.type,
+      body: JSON.stringify(m.body),
+      localId: m.localId ?? null,
+      replyId: m.replyId ?? null,
+      totalUserCount: members.length,
+      deliveredCount: 1,
+      seenCount: 1,
+      isForwarded: m.isForwarded ? 1 : 0,
+      hasLink: m.hasLink ? 1 : 0,
+      createdAt: now,
+      modifiedAt: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  const records = await tx
+    .insertInto("messageRecords")
+    .values(
+      (["delivered", "seen"] as const).map((type) => ({
+        messageId: message.id,
+        roomId: m.room.id,
+        userId: m.fromUserId,
+        type,
+        reaction: null,
+        createdAt: now,
+        modifiedAt: now,
+      })),
+    )
+    .returningAll()
+    .execute();
+  if (blockers.length > 0) {
+    await tx
+      .insertInto("messageExceptions")
+      .values(blockers.map((userId) => ({ messageId: message.id, roomId: m.room.id, userId, kind: "hidden" as const, createdAt: now, modifiedAt: now })))
+      .execute();
+  }
+  await tx
+    .updateTable("rooms")
+    .set((eb) => ({ lastMessageId: message.id, lastMessageAt: now, messageCount: eb("messageCount", "+", 1) }))
+    .where("id", "=", m.room.id)
+    .execute();
+
+  const recipients = members.filter((id) => !blockers.includes(id));
+  const view = await messageView(tx, asCopy(message));
+  after.emit({ userIds: recipients, excludeDeviceIds: m.fromDeviceId ? [m.fromDeviceId] : [], data: { type: "NEW_MESSAGE", message: view } });
+  for (const r of records) {
+    after.emit({
+      userIds: recipients,
+      data: { type: "NEW_MESSAGE_RECORD", messageRecord: recordView(r), deliveredCount: 1, seenCount: 1, totalUserCount: members.length },
+    });
+  }
+  return { message, created: true };
+}
+
+/** §2.6 system message by `actor` (room administration, notes). */
+export async function createSystemMessage(
+  tx: Tx,
+  after: AfterCommit,
+  room: RoomRow,
+  actor: { id: number; displayName: string | null },
+  type: string,
+  text: string,
+  objects: Array<{ id: number; name: string }> = [],
+): Promise<MessageRow> {
+  const body = {
+    text,
+    subject: actor.displayName ?? "",
+    subjectId: actor.id,
+    type,
+    objects: objects.map((o) => o.name),
+    objectIds: objects.map((o) => o.id),
+  };
+  return (await createMessage(tx, after, { room, fromUserId: actor.id, fromDeviceId: null, type: "system", body })).message;
+}
+
+const URL_PATTERN = /\bhttps?:\/\/[^\s]+|\bwww\.[^\s]+\.[a-z]{2,}/i;
+export const containsLink = (text: unknown) => typeof text === "string" && URL_PATTERN.test(text);
+
+/**
+ * §2.6 body rules for a user's message: media need an existing file of the sender, text needs
+ * `text`, a reply must point at a message of the same room the sender can see (its view is
+ * embedded as `referenceMessage`).
+ */
+export async function checkedBody(
+  tx: Tx,
+  senderId: number,
+  roomId: number,
+  type: string,
+  body: Record<string, unknown>,
+  replyId: number | null | undefined,
+): Promise<Record<string, unknown>> {
+  const out = { ...body };
+  delete out.referenceMessage;
+  delete out.file;
+  delete out.thumb;
+  if (MEDIA_TYPES.has(type)) {
+    if (body.fileId === undefined || body.fileId === null) throw badRequest("fileId is missing");
+    const ownFile = async (id: unknown) =>
+      typeof id === "number" &&
+      Number.isSafeInteger(id) &&
+      (await tx
+        .selectFrom("files")
+        .select("id")
+        .where("id", "=", id)
+        .where((eb) => eb.or([eb("userId", "=", senderId), eb("userId", "is", null)]))
+        .executeTakeFirst()) !== undefined;
+    if (!(await ownFile(body.fileId))) throw badRequest("Invalid fileId");
+    if (body.thumbId !== undefined && body.thumbId !== null && !(await ownFile(body.thumbId))) throw badRequest("Invalid thumbId");
+  } else if (type !== "text") {
+    throw badRequest("Invalid type");
+  }
+  if (replyId !== undefined && replyId !== null) {
+    const ref = await visibleCopy(tx, senderId, replyId);
+    if (!ref || ref.roomId !== roomId) throw badRequest("there is no message with replyId");
+    out.referenceMessage = await messageView(tx, ref);
+  }
+  if (type === "text" && (typeof body.text !== "string" || body.text.length === 0)) throw badRequest("Text is missing");
+  return out;
+}
+
+/** Loads a room the sender may post to (§4.14 checks 1–3). */
+export async function postableRoom(tx: Tx, senderId: number, roomId: number, opts: { notMember: () => Error }): Promise<RoomRow> {
+  const member = await membership(tx, roomId, senderId);
+  const room = member ? await findRoom(tx, roomId) : undefined;
+  if (!room) throw opts.notMember();
+  if (room.deleted === 1) throw forbidden("Chat is deleted");
+  const peer = await privatePeer(tx, room, senderId);
+  if (peer !== undefined && (await hasBlocked(tx, senderId, peer))) throw forbidden("Chat is blocked");
+  return room;
+}
+
+export interface SendInput {
+  roomId: number;
+  type: string;
+  body: Record<string, unknown>;
+  localId?: string;
+  replyId?: number;
+  hasLink?: boolean;
+}
+
+/** POST /messages (§4.14). */
+export async function sendMessage(ctx: AppContext, sender: { userId: number; deviceId: number | null }, input: SendInput): Promise<MessageView> {
+  return transact(ctx, async (tx, after) => {
+    const room = await postableRoom(tx, sender.userId, input.roomId, { notMember: () => badRequest("Chat user not found") });
+    if (input.localId) {
+      const existing = await tx
+        .selectFrom("messages")
+        .select("id")
+        .where("roomId", "=", room.id)
+        .where("fromUserId", "=", sender.userId)
+        .where("localId", "=", input.localId)
+        .executeTakeFirst();
+      if (existing) return messageView(tx, (await copyOf(tx, sender.userId, existing.id))!);
+    }
+    const body = await checkedBody(tx, sender.userId, room.id, input.type, input.body, input.replyId);
+    const { message } = await createMessage(tx, after, {
+      room,
+      fromUserId: sender.userId,
+      fromDeviceId: sender.deviceId,
+      type: input.type,
+      body,
+      localId: input.localId ?? null,
+      replyId: input.replyId ?? null,
+      hasLink: input.hasLink ?? false,
+    });
+    return messageView(tx, asCopy(message));
+  });
+}
+
+/** PUT /messages/:id (§4.14). */
+export async function editMessage(
+  ctx: AppContext,
+  me: DeviceAuth,
+  id: number,
+  input: { text: string; thumbnailData?: unknown; hasLink?: boolean },
+): Promise<MessageView> {
+  return transact(ctx, async (tx, after) => {
+    const message = await findMessage(tx, id);
+    if (!message) throw notFound("Not found");
+    if (message.fromUserId !== me.user.id) throw forbidden("Forbidden");
+    if (!(await membership(tx, message.roomId, me.user.id))) throw forbidden("User is not in room");
+    if (message.type !== "text") throw badRequest("Only messages with type text can be edited");
+    if (message.isForwarded === 1) throw badRequest("Forwarded messages can't be edited");
+    if (message.deleted === 1) throw badRequest("Deleted messages can't be edited");
+    const room = await findRoom(tx, message.roomId);
+    const peer = room ? await privatePeer(tx, room, me.user.id) : undefined;
+    if (peer !== undefined && (await hasBlocked(tx, me.user.id, peer))) throw forbidden("Room is blocked");
+
+    const body = { ...parseBody(message), text: input.text, thumbnailData: input.thumbnailData ?? null };
+    const updated = await tx
+      .updateTable("messages")
+      .set({
+        body: JSON.stringify(body),
+        modifiedAt: Math.max(Date.now(), message.modifiedAt + 1),
+        ...(input.hasLink !== undefined ? { hasLink: input.hasLink ? 1 : 0 } : {}),
+      })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const view = await messageView(tx, (await copyOf(tx, me.user.id, id)) ?? asCopy(updated));
+    after.emit({ userIds: await copyHolders(tx, updated), data: { type: "UPDATE_MESSAGE", message: { ...view, deleted: false } } });
+    return view;
+  });
+}
+
+export type DeleteTarget = "all" | "user";
+
+async function deleteOne(tx: Tx, after: AfterCommit, me: number, id: number, target: DeleteTarget): Promise<MessageView> {
+  const message = await findMessage(tx, id);
+  if (!message) throw notFound("Message not found");
+  if (!(await membership(tx, message.roomId, me))) throw forbidden("User is not in room");
+  const now = Date.now();
+  if (target === "all") {
+    if (message.fromUserId !== me) throw forbidden("Only the sender can delete a message for everyone");
+    const updated = await tx
+      .updateTable("messages")
+      .set({ deleted: 1, type: "text", body: JSON.stringify(DELETED_BODY), modifiedAt: Math.max(now, message.modifiedAt + 1) })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const view = await messageView(tx, asCopy(updated));
+    after.emit({ userIds: await copyHolders(tx, updated), data: { type: "DELETE_MESSAGE", message: view } });
+    return view;
+  }
+  const existing = await copyOf(tx, me, id);
+  if (existing?.exKind !== "hidden") {
+    await tx
+      .insertInto("messageExceptions")
+      .values({ messageId: id, roomId: message.roomId, userId: me, kind: "deleted", createdAt: now, modifiedAt: now })
+      .onConflict((oc) => oc.columns(["messageId", "userId"]).doUpdateSet({ kind: "deleted", modifiedAt: now }))
+      .execute();
+  }
+  const view = await messageView(tx, (await copyOf(tx, me, id))!);
+  after.emit({ userIds: [me], data: { type: "DELETE_MESSAGE", message: view } });
+  return view;
+}
+
+/** DELETE /messages/:id and POST /messages/delete-many (§4.14): all or nothing. */
+export async function deleteMessages(ctx: AppContext, me: number, ids: number[], target: DeleteTarget): Promise<MessageView[]> {
+  return transact(ctx, async (tx, after) => {
+    const out: MessageView[] = [];
+    for (const id of ids) out.push(await deleteOne(tx, after, me, id, target));
+    return out;
+  });
+}
+
+type RecordType = "delivered" | "seen";
+
+/**
+ * Creates the missing `type` records of `userId` for `messageIds` (§9.3): one record per
+ * (message, user, type), counters incremented atomically by the number of records actually
+ * inserted, NEW_MESSAGE_RECORD after commit to the room members (minus blockers of `userId`).
+ */
+export async function addRecords(tx: Tx, after: AfterCommit, userId: number, messages: MessageRow[], types: RecordType[]): Promise<void> {
+  if (messages.length === 0) return;
+  const now = Date.now();
+  const created = [];
+  for (const type of types) {
+    for (let i = 0; i < messages.length; i += 500) {
+      const chunk = messages.slice(i, i + 500);
+      const rows = await tx
+        .insertInto("messageRecords")
+        .values(chunk.map((m) => ({ messageId: m.id, roomId: m.roomId, userId, type, reaction: null, createdAt: now, modifiedAt: now })))
+        .onConflict((oc) => oc.columns(["messageId", "userId", "type"]).doNothing())
+        .returningAll()
+        .execute();
+      if (rows.length === 0) continue;
+      const column = type === "seen" ? "seenCount" : "deliveredCount";
+      await tx
+        .updateTable("messages")
+        .set((eb) => ({ [column]: eb(column, "+", 1) }))
+        .where(
+          "id",
+          "in",
+          rows.map((r) => r.messageId),
+        )
+        .execute();
+      created.push(...rows);
+    }
+  }
+  if (created.length === 0) return;
+  const ids = [...new Set(created.map((r) => r.messageId))];
+  const counters = new Map(
+    (await tx.selectFrom("messages").select(["id", "deliveredCount", "seenCount", "totalUserCount"]).where("id", "in", ids).execute()).map((c) => [c.id, c]),
+  );
+  const audiences = new Map<number, number[]>();
+  for (const roomId of new Set(created.map((r) => r.roomId))) {
+    const room = await findRoom(tx, roomId);
+    const members = await memberIds(tx, roomId);
+    const blockers = room ? await blockersIn(tx, room, members, userId) : [];
+    audiences.set(roomId, members.filter((id) => !blockers.includes(id)));
+  }
+  for (const r of created) {
+    const c = counters.get(r.messageId)!;
+    after.emit({
+      userIds: audiences.get(r.roomId) ?? [],
+      data: { type: "NEW_MESSAGE_RECORD", messageRecord: recordView(r), deliveredCount: c.deliveredCount, seenCount: c.seenCount, totalUserCount: c.totalUserCount },
+    });
+  }
+}
+
+/** POST /messages/delivered (§4.14). */
+export async function markDelivered(ctx: AppContext, me: number, messageIds: number[]): Promise<void> {
+  await transact(ctx, async (tx, after) => {
+    const ids = [...new Set(messageIds)];
+    const found = ids.length ? await tx.selectFrom("messages").selectAll().where("id", "in", ids).execute() : [];
+    if (found.length === 0) throw badRequest("No messages with given ids found");
+    if (found.length < ids.length) {
+      const have = new Set(found.map((m) => m.id));
+      throw badRequest(`Messages with ids: ${ids.filter((id) => !have.has(id)).join(", ")} not found`);
+    }
+    const rooms = [...new Set(found.map((m) => m.roomId))];
+    const mine = await tx.selectFrom("roomUsers").select("roomId").where("userId", "=", me).where("roomId", "in", rooms).execute();
+    if (mine.length < rooms.length) throw badRequest("One or more message is from room that user is not part of");
+    await addRecords(tx, after, me, found, ["delivered"]);
+  });
+}
+
+/** POST /messages/:roomId/seen (§4.14): everything visible becomes seen (and delivered). */
+export async function markRoomSeen(ctx: AppContext, me: DeviceAuth, roomId: number): Promise<void> {
+  await transact(ctx, async (tx, after) => {
+    const member = await membership(tx, roomId, me.user.id);
+    if (!member) throw badRequest("user is not in this room");
+    const unseen = await tx
+      .selectFrom("messages as m")
+      .selectAll("m")
+      .where("m.roomId", "=", roomId)
+      .where("m.id", ">", member.seenMessageId)
+      .where("m.createdAt", ">=", member.createdAt)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom("messageExceptions as e").select("e.id").whereRef("e.messageId", "=", "m.id").where("e.userId", "=", me.user.id).where("e.kind", "=", "hidden"),
+          ),
+        ),
+      )
+      .orderBy("m.id")
+      .execute();
+    await addRecords(tx, after, me.user.id, unseen, ["seen", "delivered"]);
+    const last = await tx.selectFrom("rooms").select("lastMessageId").where("id", "=", roomId).executeTakeFirst();
+    const marker = Math.max(member.seenMessageId, last?.lastMessageId ?? 0, unseen.at(-1)?.id ?? 0);
+    await tx.updateTable("roomUsers").set({ seenMessageId: marker }).where("id", "=", member.id).execute();
+    after.emit({ userIds: [me.user.id], excludeDeviceIds: [me.device.id], data: { type: "SEEN_ROOM", roomId } });
+  });
+}
+
+/** Room history side effect (§4.14): returned messages become delivered to the reader. */
+export async function markReadDelivered(ctx: AppContext, me: number, messageIds: number[]): Promise<void> {
+  if (messageIds.length === 0) return;
+  const already = await ctx.db
+    .selectFrom("messageRecords")
+    .select("messageId")
+    .where("userId", "=", me)
+    .where("type", "=", "delivered")
+    .where("messageId", "in", messageIds)
+    .execute();
+  const have = new Set(already.map((r) => r.messageId));
+  const missing = messageIds.filter((id) => !have.has(id));
+  if (missing.length === 0) return;
+  await transact(ctx, async (tx, after) => {
+    const rows = await tx.selectFrom("messages").selectAll().where("id", "in", missing).execute();
+    await addRecords(tx, after, me, rows, ["delivered"]);
+  });
+}
+
+/** POST /message-records (§4.15): a reaction (replacing the user's previous one), or seen/delivered. */
+export async function addMessageRecord(
+  ctx: AppContext,
+  me: number,
+  input: { messageId: number; type: "reaction" | RecordType; reaction?: string },
+) {
+  return transact(ctx, async (tx, after) => {
+    const message = await findMessage(tx, input.messageId);
+    if (!message || !(await visibleCopy(tx, me, message.id))) throw notFound("Message not found");
+    const room = await findRoom(tx, message.roomId);
+    const peer = room ? await privatePeer(tx, room, me) : undefined;
+    if (peer !== undefined && (await hasBlocked(tx, me, peer))) throw forbidden("Room is blocked");
+    if (input.type !== "reaction") {
+      await addRecords(tx, after, me, [message], [input.type]);
+      return tx
+        .selectFrom("messageRecords")
+        .selectAll()
+        .where("messageId", "=", message.id)
+        .where("userId", "=", me)
+        .where("type", "=", input.type)
+        .executeTakeFirstOrThrow();
+    }
+    const now = Date.now();
+    const record = await tx
+      .insertInto("messageRecords")
+      .values({ messageId: message.id, roomId: message.roomId, userId: me, type: "reaction", reaction: input.reaction!, createdAt: now, modifiedAt: now })
+      .onConflict((oc) => oc.columns(["messageId", "userId", "type"]).doUpdateSet({ reaction: input.reaction!, isDeleted: 0, modifiedAt: now }))
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await emitReactionEvent(tx, after, "NEW_MESSAGE_RECORD", message, record);
+    return record;
+  });
+}
+
+async function emitReactionEvent(tx: Tx, after: AfterCommit, type: string, message: MessageRow, record: MessageRecordRow) {
+  const room = await findRoom(tx, message.roomId);
+  const members = await memberIds(tx, message.roomId);
+  const blockers = room ? await blockersIn(tx, room, members, record.userId) : [];
+  const c = await tx.selectFrom("messages").select(["deliveredCount", "seenCount", "totalUserCount"]).where("id", "=", message.id).executeTakeFirstOrThrow();
+  after.emit({
+    userIds: members.filter((id) => !blockers.includes(id)),
+    data: { type, messageRecord: recordView(record), deliveredCount: c.deliveredCount, seenCount: c.seenCount, totalUserCount: c.totalUserCount },
+  });
+}
+
+/** DELETE /message-records/:id (§4.15): soft delete of the caller's own reaction. */
+export async function deleteReaction(ctx: AppContext, me: number, id: number) {
+  return transact(ctx, async (tx, after) => {
+    const record = await tx.selectFrom("messageRecords").selectAll().where("id", "=", id).where("userId", "=", me).executeTakeFirst();
+    if (!record) throw notFound("Not found");
+    if (record.type !== "reaction") throw notFound("Only reactions can be deleted");
+    const updated = await tx
+      .updateTable("messageRecords")
+      .set({ isDeleted: 1, reaction: "Deleted reaction", modifiedAt: Math.max(Date.now(), record.modifiedAt + 1) })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const message = await findMessage(tx, record.messageId);
+    if (message) await emitReactionEvent(tx, after, "DELETE_MESSAGE_RECORD", message, updated);
+    return updated;
+  });
+}
+

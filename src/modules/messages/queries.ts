@@ -1,0 +1,178 @@
+// Reads of messages as a user's or a device's copies (§9.1; design in docs/messages.md).
+// A user sees a message of a room they are in when it was created at or after their join
+// time and no `hidden` exception exists for them; a device additionally only from its own
+// creation on. Every reader goes through here.
+import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
+import type { Db } from "../../db/index.js";
+import type { DB, DeviceRow, MessageRow, RoomUserRow } from "../../db/schema.js";
+import type { CopyRow } from "./views.js";
+
+type From = DB & { m: DB["messages"]; e: DB["messageExceptions"]; ru: DB["roomUsers"] };
+
+/** messages `m` with the viewer's exception `e`, selecting the CopyRow shape. */
+export function copies(db: Db, userId: number): SelectQueryBuilder<From, "m" | "e", CopyRow> {
+  return db
+    .selectFrom("messages as m")
+    .leftJoin("messageExceptions as e", (j) => j.onRef("e.messageId", "=", "m.id").on("e.userId", "=", userId))
+    .selectAll("m")
+    .select(["e.kind as exKind", "e.modifiedAt as exModifiedAt"]) as unknown as SelectQueryBuilder<From, "m" | "e", CopyRow>;
+}
+
+const notHidden = (eb: ExpressionBuilder<From, "m" | "e">) => eb.or([eb("e.kind", "is", null), eb("e.kind", "!=", "hidden")]);
+
+export const findMessage = (db: Db, id: number): Promise<MessageRow | undefined> =>
+  db.selectFrom("messages").selectAll().where("id", "=", id).executeTakeFirst();
+
+/** The user's copy of message `id`, if they hold one (member, joined before it, not hidden). */
+export async function visibleCopy(db: Db, userId: number, id: number): Promise<CopyRow | undefined> {
+  return copies(db, userId)
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "m.roomId").on("ru.userId", "=", userId))
+    .where("m.id", "=", id)
+    .whereRef("m.createdAt", ">=", "ru.createdAt")
+    .where(notHidden)
+    .executeTakeFirst();
+}
+
+export const copyOf = (db: Db, userId: number, id: number): Promise<CopyRow | undefined> =>
+  copies(db, userId).where("m.id", "=", id).executeTakeFirst();
+
+/** Copies of `ids` for `userId` (no visibility filter: the caller has checked it). */
+export const copiesOf = async (db: Db, userId: number, ids: number[]): Promise<CopyRow[]> =>
+  ids.length ? copies(db, userId).where("m.id", "in", ids).orderBy("m.id").execute() : [];
+
+/** Users holding a copy of `message`: members who joined before it, minus hidden ones. */
+export async function copyHolders(db: Db, message: MessageRow): Promise<number[]> {
+  const rows = await db
+    .selectFrom("roomUsers as ru")
+    .select("ru.userId")
+    .where("ru.roomId", "=", message.roomId)
+    .where("ru.createdAt", "<=", message.createdAt)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("messageExceptions as e")
+            .select("e.id")
+            .where("e.messageId", "=", message.id)
+            .whereRef("e.userId", "=", "ru.userId")
+            .where("e.kind", "=", "hidden"),
+        ),
+      ),
+    )
+    .execute();
+  return rows.map((r) => r.userId);
+}
+
+export const MESSAGE_PAGING_LIMIT = 50;
+
+/**
+ * §4.14 room history, newest first, by the (room_id, id) index: the first page costs the same
+ * in a 100-message room and in a 1,000,000-message room. `count` comes from counters.
+ */
+export async function roomHistory(
+  db: Db,
+  member: RoomUserRow,
+  opts: { cursor?: number; page: number; targetMessageId?: number },
+): Promise<{ rows: CopyRow[]; count: number; limit: number; hasMore: boolean }> {
+  const base = copies(db, member.userId)
+    .where("m.roomId", "=", member.roomId)
+    .where("m.createdAt", ">=", member.createdAt)
+    .where(notHidden);
+  let limit = MESSAGE_PAGING_LIMIT;
+  if (opts.targetMessageId !== undefined) {
+    const newer = await base
+      .clearSelect()
+      .select(sql<number>`count(*)`.as("n"))
+      .where("m.id", ">=", opts.targetMessageId)
+      .$if(opts.cursor !== undefined, (q) => q.where("m.id", "<", opts.cursor!))
+      .executeTakeFirstOrThrow();
+    limit = Math.max(limit, Number(newer.n));
+  }
+  let page = base.orderBy("m.id", "desc").limit(limit + 1);
+  if (opts.cursor !== undefined) page = page.where("m.id", "<", opts.cursor);
+  else if (opts.page > 1) page = page.offset((opts.page - 1) * limit);
+
+  const [rows, counts, hidden] = await Promise.all([
+    page.execute(),
+    db.selectFrom("rooms").select("messageCount").where("id", "=", member.roomId).executeTakeFirstOrThrow(),
+    db
+      .selectFrom("messageExceptions")
+      .select(sql<number>`count(*)`.as("n"))
+      .where("roomId", "=", member.roomId)
+      .where("userId", "=", member.userId)
+      .where("kind", "=", "hidden")
+      .executeTakeFirstOrThrow(),
+  ]);
+  const count = Math.max(0, Number(counts.messageCount) - Number(member.messageCountAtJoin) - Number(hidden.n));
+  return { rows: rows.slice(0, limit), count, limit, hasMore: rows.length > limit };
+}
+
+/** Reactions (also soft-deleted ones) of the given messages, one query. */
+export async function reactionsOf(db: Db, messageIds: number[]) {
+  if (messageIds.length === 0) return [];
+  return db.selectFrom("messageRecords").selectAll().where("messageId", "in", messageIds).where("type", "=", "reaction").orderBy("id").execute();
+}
+
+export const SYNC_LIMIT = 100;
+
+/**
+ * §4.14 message sync for one device: copies changed after `since` (new, edited, deleted for
+ * all or for this user), oldest change first. `modifiedOnly` keeps copies changed after
+ * their creation (the modified sync).
+ */
+export async function deviceSync(
+  db: Db,
+  device: DeviceRow,
+  opts: { since: number; page: number; modifiedOnly: boolean },
+): Promise<{ rows: CopyRow[]; count: number }> {
+  const userId = device.userId;
+  const changedIds = db
+    .selectFrom("messages as m2")
+    .innerJoin("roomUsers as ru2", (j) => j.onRef("ru2.roomId", "=", "m2.roomId").on("ru2.userId", "=", userId))
+    .select("m2.id")
+    .where("m2.modifiedAt", ">", opts.since)
+    .union(db.selectFrom("messageExceptions").select("messageId as id").where("userId", "=", userId).where("modifiedAt", ">", opts.since));
+  const copyModified = sql<number>`case when e.modified_at > m.modified_at then e.modified_at else m.modified_at end`;
+  const q = copies(db, userId)
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "m.roomId").on("ru.userId", "=", userId))
+    .where("m.id", "in", changedIds)
+    .whereRef("m.createdAt", ">=", "ru.createdAt")
+    .where("m.createdAt", ">=", device.createdAt)
+    .where(notHidden)
+    .where(copyModified, ">", opts.since)
+    .$if(opts.modifiedOnly, (qb) => qb.where((eb) => eb.or([eb("m.modifiedAt", ">", eb.ref("m.createdAt")), eb("e.kind", "=", "deleted")])));
+  const [rows, total] = await Promise.all([
+    q
+      .orderBy(copyModified)
+      .orderBy("m.id")
+      .limit(SYNC_LIMIT)
+      .offset((opts.page - 1) * SYNC_LIMIT)
+      .execute(),
+    q.clearSelect().select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, count: Number(total.n) };
+}
+
+export const RECORD_SYNC_LIMIT = 500;
+
+/** §4.15 record sync: records changed after `since` on messages of the user's rooms. */
+export async function recordsSince(db: Db, device: DeviceRow, opts: { since: number; page: number }) {
+  const q = db
+    .selectFrom("messageRecords as r")
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.roomId").on("ru.userId", "=", device.userId))
+    .innerJoin("messages as m", "m.id", "r.messageId")
+    .where("r.modifiedAt", ">", opts.since)
+    .where("m.modifiedAt", ">=", device.createdAt)
+    .whereRef("m.createdAt", ">=", "ru.createdAt");
+  const [rows, total] = await Promise.all([
+    q
+      .selectAll("r")
+      .select(["m.totalUserCount", "m.deliveredCount", "m.seenCount"])
+      .orderBy("r.modifiedAt")
+      .orderBy("r.id")
+      .limit(RECORD_SYNC_LIMIT)
+      .offset((opts.page - 1) * RECORD_SYNC_LIMIT)
+      .execute(),
+    q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, count: Number(total.n) };
+}

@@ -1,0 +1,233 @@
+// Every change to rooms and memberships (§4.2, §4.6–§4.9), with their system messages and events.
+import { transact, type AfterCommit, type AppContext } from "../../context.js";
+import type { Tx } from "../../db/index.js";
+import type { RoomRow, UserRow } from "../../db/schema.js";
+import { badRequest, conflict, forbidden, notFound } from "../../http/errors.js";
+import { isContact } from "../users/queries.js";
+import { createSystemMessage } from "../messages/actions.js";
+import { findRoom, membersOf, membership, privateRoomOf, roomViewFor, roomViewsForMembers } from "./queries.js";
+import type { RoomView } from "./views.js";
+
+export interface NewRoomInput {
+  name?: string;
+  avatarFileId?: number;
+  type?: string;
+  userIds?: number[];
+  adminUserIds?: number[];
+}
+
+async function existingUsers(tx: Tx, ids: number[]): Promise<UserRow[]> {
+  return ids.length ? tx.selectFrom("users").selectAll().where("id", "in", ids).where("deleted", "=", 0).execute() : [];
+}
+
+const missingOf = (ids: number[], found: UserRow[]) => ids.filter((id) => !found.some((u) => u.id === id));
+
+const displayName = (u: Pick<UserRow, "displayName" | "id">) => u.displayName ?? `User ${u.id}`;
+
+/** Sends each member the room as they see it. */
+async function announceRoom(tx: Tx, after: AfterCommit, room: RoomRow, type: "NEW_ROOM" | "UPDATE_ROOM" | "DELETE_ROOM") {
+  for (const [userId, view] of await roomViewsForMembers(tx, room)) after.emit({ userIds: [userId], data: { type, room: view } });
+}
+
+async function addMembers(tx: Tx, room: RoomRow, userIds: number[], adminIds: Set<number>, now: number) {
+  if (userIds.length === 0) return;
+  await tx
+    .insertInto("roomUsers")
+    .values(
+      userIds.map((userId) => ({
+        roomId: room.id,
+        userId,
+        isAdmin: adminIds.has(userId) ? (1 as const) : (0 as const),
+        settingsModifiedAt: now,
+        messageCountAtJoin: room.messageCount,
+        seenMessageId: room.lastMessageId ?? 0,
+        createdAt: now,
+        modifiedAt: now,
+      })),
+    )
+    .onConflict((oc) => oc.columns(["roomId", "userId"]).doNothing())
+    .execute();
+}
+
+/** POST /rooms (§4.2). */
+export async function createRoom(ctx: AppContext, me: UserRow, input: NewRoomInput): Promise<RoomView> {
+  return transact(ctx, async (tx, after) => {
+    const userIds = [...new Set([...(input.userIds ?? []), me.id])];
+    const adminIds = [...new Set([...(input.adminUserIds ?? []), me.id])];
+    const users = await existingUsers(tx, userIds);
+    if (users.length < userIds.length) throw badRequest(`Users doesn't exist, ids: ${missingOf(userIds, users).join(", ")}`);
+    const admins = await existingUsers(tx, adminIds);
+    if (admins.length < adminIds.length) throw badRequest(`Admin users doesn't exist, ids: ${missingOf(adminIds, admins).join(", ")}`);
+    const members = [...new Set([...userIds, ...adminIds])];
+    const type = input.type ?? (members.length < 3 ? "private" : "group");
+    if (type === "private") {
+      if (members.length !== 2) throw badRequest("Private room must have 2 users");
+      const other = members.find((id) => id !== me.id)!;
+      if (await privateRoomOf(tx, me.id, other)) throw conflict("Room already exists");
+      if (!ctx.config.teamMode && !(await isContact(tx, me.id, other))) throw badRequest("Other user is not your contact");
+    }
+    const name = input.name ?? (members.length === 1 ? "Private room" : members.length === 2 ? "" : "Untitled room");
+    const now = Date.now();
+    const room = await tx
+      .insertInto("rooms")
+      .values({ type, name, avatarFileId: input.avatarFileId ?? 0, createdAt: now, modifiedAt: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await addMembers(tx, room, members, new Set(adminIds), now);
+    if (type === "group") await createSystemMessage(tx, after, room, me, "created_group", `${displayName(me)} created the group ${name}`);
+    const fresh = (await findRoom(tx, room.id))!;
+    await announceRoom(tx, after, fresh, "NEW_ROOM");
+    return roomViewFor(tx, fresh, me.id);
+  });
+}
+
+export const ROOM_ACTIONS = ["addGroupUsers", "removeGroupUsers", "addGroupAdmins", "removeGroupAdmins", "changeGroupName", "changeGroupAvatar"] as const;
+export type RoomAction = (typeof ROOM_ACTIONS)[number];
+
+export interface UpdateRoomInput {
+  action?: string;
+  name?: string;
+  avatarFileId?: number;
+  userIds?: number[];
+}
+
+/** Loads a group room the caller administers (§4.6 checks 1–3, §4.7). */
+async function administeredRoom(tx: Tx, roomId: number | null, me: number, privateMessage: string): Promise<RoomRow> {
+  const room = roomId === null ? undefined : await findRoom(tx, roomId);
+  if (!room) throw notFound("Not found");
+  if (room.type === "private") throw forbidden(privateMessage);
+  const member = await membership(tx, room.id, me);
+  if (!member || member.isAdmin !== 1) throw forbidden("Forbidden");
+  return room;
+}
+
+/** PUT /rooms/:id (§4.6). */
+export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | null, input: UpdateRoomInput): Promise<RoomView> {
+  return transact(ctx, async (tx, after) => {
+    const room = await administeredRoom(tx, roomId, me.id, "Can't update private room");
+    if (room.deleted === 1) throw notFound("Not found");
+    if (!input.action) throw badRequest("Invalid params: action is required");
+    if (!(ROOM_ACTIONS as readonly string[]).includes(input.action)) throw badRequest(`Invalid params: action must be one of ${ROOM_ACTIONS.join(", ")}`);
+    const action = input.action as RoomAction;
+    const now = Date.now();
+    const members = (await membersOf(tx, [room.id])).get(room.id) ?? [];
+    const byId = new Map(members.map((m) => [m.userId, m]));
+    const ids = [...new Set(input.userIds ?? [])];
+    const system = (type: string, text: string, users: UserRow[] = []) =>
+      createSystemMessage(tx, after, room, me, type, text, users.map((u) => ({ id: u.id, name: displayName(u) })));
+    const names = (users: UserRow[]) => users.map(displayName).join(", ");
+    const removed: number[] = [];
+
+    if (action === "addGroupUsers") {
+      const users = await existingUsers(tx, ids);
+      if (users.length < ids.length) throw badRequest(`Users doesn't exist, ids: ${missingOf(ids, users).join(", ")}`);
+      const added = users.filter((u) => !byId.has(u.id));
+      await addMembers(tx, room, added.map((u) => u.id), new Set(), now);
+      if (added.length) await system("added_group_members", `${displayName(me)} added ${names(added)} to the group`, added);
+    } else if (action === "removeGroupUsers") {
+      const gone = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && m.isAdmin !== 1);
+      if (gone.length) {
+        await tx.deleteFrom("roomUsers").where("roomId", "=", room.id).where("userId", "in", gone.map((m) => m!.userId)).execute();
+        removed.push(...gone.map((m) => m!.userId));
+        await system("removed_group_members", `${displayName(me)} removed ${names(gone.map((m) => m!.user))} from the group`, gone.map((m) => m!.user));
+      }
+    } else if (action === "addGroupAdmins") {
+      const promoted = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && m.isAdmin !== 1);
+      if (promoted.length) {
+        await tx.updateTable("roomUsers").set({ isAdmin: 1, modifiedAt: now }).where("roomId", "=", room.id).where("userId", "in", promoted.map((m) => m!.userId)).execute();
+        await system("added_group_admins", `${displayName(me)} added ${names(promoted.map((m) => m!.user))} as admin(s)`, promoted.map((m) => m!.user));
+      }
+    } else if (action === "removeGroupAdmins") {
+      const demoted = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && m.isAdmin === 1);
+      const remaining = members.filter((m) => m.isAdmin === 1 && !demoted.includes(m));
+      if (remaining.length === 0) throw badRequest("At least one admin should be in the group");
+      if (demoted.length) {
+        await tx.updateTable("roomUsers").set({ isAdmin: 0, modifiedAt: now }).where("roomId", "=", room.id).where("userId", "in", demoted.map((m) => m!.userId)).execute();
+        await system("removed_group_admins", `${displayName(me)} removed ${names(demoted.map((m) => m!.user))} from admin(s)`, demoted.map((m) => m!.user));
+      }
+    } else if (action === "changeGroupName") {
+      if (input.name && input.name !== room.name) {
+        await tx.updateTable("rooms").set({ name: input.name }).where("id", "=", room.id).execute();
+        await system("updated_group_name", "Updated room name");
+      }
+    } else if (action === "changeGroupAvatar") {
+      if (input.avatarFileId !== undefined && input.avatarFileId !== room.avatarFileId) {
+        await tx.updateTable("rooms").set({ avatarFileId: input.avatarFileId }).where("id", "=", room.id).execute();
+        await system("updated_group_avatar", "Updated room avatar");
+      }
+    }
+
+    const count = (await membersOf(tx, [room.id])).get(room.id)?.length ?? 0;
+    await tx
+      .updateTable("rooms")
+      .set({ modifiedAt: Math.max(now, room.modifiedAt + 1), ...(count > 2 ? { type: "group" } : {}) })
+      .where("id", "=", room.id)
+      .execute();
+    const fresh = (await findRoom(tx, room.id))!;
+    if (removed.length) after.emit({ userIds: removed, data: { type: "REMOVED_FROM_ROOM", roomId: room.id } });
+    await announceRoom(tx, after, fresh, "UPDATE_ROOM");
+    return roomViewFor(tx, fresh, me.id);
+  });
+}
+
+/** DELETE /rooms/:id (§4.7). */
+export async function deleteRoom(ctx: AppContext, me: UserRow, roomId: number | null): Promise<RoomView> {
+  return transact(ctx, async (tx, after) => {
+    const room = await administeredRoom(tx, roomId, me.id, "Can't delete private room");
+    const now = Date.now();
+    await tx.updateTable("rooms").set({ deleted: 1, modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
+    const fresh = (await findRoom(tx, room.id))!;
+    await announceRoom(tx, after, fresh, "DELETE_ROOM");
+    return roomViewFor(tx, fresh, me.id);
+  });
+}
+
+/** POST /rooms/:id/leave (§4.8): the last admin hands over to members named in adminUserIds. */
+export async function leaveRoom(ctx: AppContext, me: UserRow, roomId: number | null, adminUserIds: number[] | undefined): Promise<RoomView> {
+  return transact(ctx, async (tx, after) => {
+    const room = roomId === null ? undefined : await findRoom(tx, roomId);
+    const member = room ? await membership(tx, room.id, me.id) : undefined;
+    if (!room || !member) throw notFound("Not found");
+    if (room.type === "private") throw forbidden("Can't leave private room");
+    const members = (await membersOf(tx, [room.id])).get(room.id) ?? [];
+    const otherAdmins = members.filter((m) => m.isAdmin === 1 && m.userId !== me.id);
+    const now = Date.now();
+    if (member.isAdmin === 1 && otherAdmins.length === 0) {
+      const heirs = members.filter((m) => m.userId !== me.id && (adminUserIds ?? []).includes(m.userId));
+      if (heirs.length === 0) throw badRequest("New admin(s) must be defined");
+      await tx.updateTable("roomUsers").set({ isAdmin: 1, modifiedAt: now }).where("roomId", "=", room.id).where("userId", "in", heirs.map((h) => h.userId)).execute();
+    }
+    await tx.deleteFrom("roomUsers").where("id", "=", member.id).execute();
+    await tx.updateTable("rooms").set({ modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
+    after.emit({ userIds: [me.id], data: { type: "REMOVED_FROM_ROOM", roomId: room.id } });
+    await createSystemMessage(tx, after, room, me, "user_left_group", `${displayName(me)} left the room`);
+    const fresh = (await findRoom(tx, room.id))!;
+    await announceRoom(tx, after, fresh, "UPDATE_ROOM");
+    return roomViewFor(tx, fresh, me.id);
+  });
+}
+
+export type RoomFlag = "mute" | "unmute" | "pin" | "unpin";
+
+/** POST /rooms/:id/mute|unmute|pin|unpin (§4.9): idempotent. */
+export async function setRoomFlag(ctx: AppContext, me: number, roomId: number | null, flag: RoomFlag): Promise<RoomView> {
+  return transact(ctx, async (tx, after) => {
+    const room = roomId === null ? undefined : await findRoom(tx, roomId);
+    const member = room ? await membership(tx, room.id, me) : undefined;
+    if (!room || !member) throw notFound("Chat not found");
+    const key = `${flag.replace(/^un/, "")}_${room.id}`;
+    const now = Date.now();
+    if (flag === "mute" || flag === "pin") {
+      await tx
+        .insertInto("userSettings")
+        .values({ userId: me, key, value: "true", createdAt: now, modifiedAt: now })
+        .onConflict((oc) => oc.columns(["userId", "key"]).doUpdateSet({ modifiedAt: now }))
+        .execute();
+    } else {
+      await tx.deleteFrom("userSettings").where("userId", "=", me).where("key", "=", key).execute();
+    }
+    await tx.updateTable("roomUsers").set({ settingsModifiedAt: now }).where("id", "=", member.id).execute();
+    await announceRoom(tx, after, room, "UPDATE_ROOM");
+    return roomViewFor(tx, room, me);
+  });
+}

@@ -1,0 +1,220 @@
+// Reads of rooms, memberships and per-viewer room state (§4.1–§4.12, §9.4). Every list is built
+// with a fixed number of queries, whatever its length.
+import { sql } from "kysely";
+import type { Db } from "../../db/index.js";
+import type { RoomRow, RoomUserRow } from "../../db/schema.js";
+import { likeContains } from "../contacts/queries.js";
+import { roomView, type Member, type RoomView, type ViewerFlags } from "./views.js";
+
+export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> =>
+  db.selectFrom("rooms").selectAll().where("id", "=", id).executeTakeFirst();
+
+export const membership = (db: Db, roomId: number, userId: number): Promise<RoomUserRow | undefined> =>
+  db.selectFrom("roomUsers").selectAll().where("roomId", "=", roomId).where("userId", "=", userId).executeTakeFirst();
+
+export const memberIds = async (db: Db, roomId: number): Promise<number[]> =>
+  (await db.selectFrom("roomUsers").select("userId").where("roomId", "=", roomId).orderBy("id").execute()).map((r) => r.userId);
+
+/** Members (with their users) of each room, in joining order. */
+export async function membersOf(db: Db, roomIds: number[]): Promise<Map<number, Member[]>> {
+  const out = new Map<number, Member[]>(roomIds.map((id) => [id, []]));
+  if (roomIds.length === 0) return out;
+  const rows = await db.selectFrom("roomUsers").selectAll().where("roomId", "in", roomIds).orderBy("id").execute();
+  const userIds = [...new Set(rows.map((r) => r.userId))];
+  const users = userIds.length ? await db.selectFrom("users").selectAll().where("id", "in", userIds).execute() : [];
+  const byId = new Map(users.map((u) => [u.id, u]));
+  for (const r of rows) {
+    const user = byId.get(r.userId);
+    if (user) out.get(r.roomId)?.push({ ...r, user });
+  }
+  return out;
+}
+
+const pairKey = (roomId: number, userId: number) => `${roomId}:${userId}`;
+
+/**
+ * Unread counts (§9.4) for every (room, member) pair selected: messages at or after the join
+ * time, not from the member, not hidden from them, without a `seen` record by them. Only
+ * messages above the member's seen marker are examined, so the cost follows what is unread.
+ */
+export async function unreadCounts(db: Db, opts: { roomIds: number[]; userIds?: number[] }): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (opts.roomIds.length === 0 || opts.userIds?.length === 0) return out;
+  let q = db
+    .selectFrom("roomUsers as ru")
+    .innerJoin("messages as m", (j) =>
+      j
+        .onRef("m.roomId", "=", "ru.roomId")
+        .onRef("m.id", ">", "ru.seenMessageId")
+        .onRef("m.createdAt", ">=", "ru.createdAt")
+        .onRef("m.fromUserId", "!=", "ru.userId"),
+    )
+    .select(["ru.roomId", "ru.userId", sql<number>`count(*)`.as("n")])
+    .where("ru.roomId", "in", opts.roomIds)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("messageRecords as r")
+            .select("r.id")
+            .whereRef("r.messageId", "=", "m.id")
+            .whereRef("r.userId", "=", "ru.userId")
+            .where("r.type", "=", "seen"),
+        ),
+      ),
+    )
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("messageExceptions as e")
+            .select("e.id")
+            .whereRef("e.messageId", "=", "m.id")
+            .whereRef("e.userId", "=", "ru.userId")
+            .where("e.kind", "=", "hidden"),
+        ),
+      ),
+    )
+    .groupBy(["ru.roomId", "ru.userId"]);
+  if (opts.userIds) q = q.where("ru.userId", "in", opts.userIds);
+  for (const r of await q.execute()) out.set(pairKey(r.roomId, r.userId), Number(r.n));
+  return out;
+}
+
+/** mute_<roomId> / pin_<roomId> settings of the given users for the given rooms. */
+async function roomSettings(db: Db, userIds: number[], roomIds: number[]): Promise<Set<string>> {
+  if (userIds.length === 0 || roomIds.length === 0) return new Set();
+  const keys = roomIds.flatMap((id) => [`mute_${id}`, `pin_${id}`]);
+  const rows = await db.selectFrom("userSettings").select(["userId", "key"]).where("userId", "in", userIds).where("key", "in", keys).execute();
+  return new Set(rows.map((r) => `${r.userId}:${r.key}`));
+}
+
+function flagsOf(settings: Set<string>, unread: Map<string, number>, roomId: number, userId: number): ViewerFlags {
+  return {
+    muted: settings.has(`${userId}:mute_${roomId}`),
+    pinned: settings.has(`${userId}:pin_${roomId}`),
+    unreadCount: unread.get(pairKey(roomId, userId)) ?? 0,
+  };
+}
+
+/** Room models of `rooms` as `viewerId` sees them: three queries for any number of rooms. */
+export async function roomViews(db: Db, rooms: RoomRow[], viewerId: number, withUsers = true): Promise<RoomView[]> {
+  const ids = rooms.map((r) => r.id);
+  const [members, settings, unread] = await Promise.all([
+    membersOf(db, ids),
+    roomSettings(db, [viewerId], ids),
+    unreadCounts(db, { roomIds: ids, userIds: [viewerId] }),
+  ]);
+  return rooms.map((r) => roomView(r, members.get(r.id) ?? [], flagsOf(settings, unread, r.id, viewerId), withUsers));
+}
+
+export async function roomViewFor(db: Db, room: RoomRow, viewerId: number): Promise<RoomView> {
+  return (await roomViews(db, [room], viewerId))[0];
+}
+
+/** The room as each of its current members sees it (for NEW_ROOM / UPDATE_ROOM / DELETE_ROOM). */
+export async function roomViewsForMembers(db: Db, room: RoomRow): Promise<Map<number, RoomView>> {
+  const members = (await membersOf(db, [room.id])).get(room.id) ?? [];
+  const userIds = members.map((m) => m.userId);
+  const [settings, unread] = await Promise.all([roomSettings(db, userIds, [room.id]), unreadCounts(db, { roomIds: [room.id] })]);
+  return new Map(userIds.map((u) => [u, roomView(room, members, flagsOf(settings, unread, room.id, u))]));
+}
+
+export const PAGING_LIMIT = 10;
+
+/** §4.3: the caller's non-deleted rooms, oldest first; `keyword` = name prefix. */
+export async function listRooms(db: Db, me: number, opts: { page: number; keyword?: string }) {
+  let q = db
+    .selectFrom("rooms as r")
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
+    .where("r.deleted", "=", 0);
+  if (opts.keyword) q = q.where(sql<boolean>`lower(r.name) like ${opts.keyword.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%"} escape '\\'`);
+  const [rows, total] = await Promise.all([
+    q
+      .selectAll("r")
+      .orderBy("r.createdAt")
+      .orderBy("r.id")
+      .limit(PAGING_LIMIT)
+      .offset((opts.page - 1) * PAGING_LIMIT)
+      .execute(),
+    q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, count: Number(total.n) };
+}
+
+/** The non-deleted private room of exactly `a` and `b`. */
+export async function privateRoomOf(db: Db, a: number, b: number): Promise<RoomRow | undefined> {
+  return db
+    .selectFrom("rooms as r")
+    .innerJoin("roomUsers as ra", (j) => j.onRef("ra.roomId", "=", "r.id").on("ra.userId", "=", a))
+    .innerJoin("roomUsers as rb", (j) => j.onRef("rb.roomId", "=", "r.id").on("rb.userId", "=", b))
+    .selectAll("r")
+    .where("r.type", "=", "private")
+    .where("r.deleted", "=", 0)
+    .where(({ selectFrom }) => selectFrom("roomUsers as rc").select(sql<number>`count(*)`.as("n")).whereRef("rc.roomId", "=", "r.id"), "=", 2)
+    .orderBy("r.id")
+    .executeTakeFirst();
+}
+
+export const SYNC_LIMIT = 100;
+
+/** §4.11: rooms the caller is in that changed (or whose mute/pin changed) after `since`. */
+export async function roomsModifiedSince(db: Db, me: number, since: number, page: number) {
+  const q = db
+    .selectFrom("rooms as r")
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
+    .where((eb) => eb.or([eb("r.modifiedAt", ">", since), eb("ru.settingsModifiedAt", ">", since), eb("ru.createdAt", ">", since)]));
+  const [rows, total] = await Promise.all([
+    q
+      .selectAll("r")
+      .orderBy("r.modifiedAt")
+      .orderBy("r.id")
+      .limit(SYNC_LIMIT)
+      .offset((page - 1) * SYNC_LIMIT)
+      .execute(),
+    q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+  ]);
+  return { rows, count: Number(total.n) };
+}
+
+export const GROUP_ROOMS_LIMIT = 20;
+
+/** §4.12: the caller's non-deleted group rooms by name; cursor = room id of the last item. */
+export async function groupRooms(db: Db, me: number, opts: { keyword?: string; cursor?: number }) {
+  let q = db
+    .selectFrom("rooms as r")
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
+    .where("r.deleted", "=", 0)
+    .where("r.type", "=", "group");
+  if (opts.keyword) q = q.where(sql<boolean>`lower(r.name) like ${likeContains(opts.keyword)} escape '\\'`);
+  let page = q.selectAll("r").orderBy("r.name").orderBy("r.id").limit(GROUP_ROOMS_LIMIT);
+  if (opts.cursor !== undefined) {
+    const after = await db.selectFrom("rooms").select(["id", "name"]).where("id", "=", opts.cursor).executeTakeFirst();
+    if (after) page = page.where((eb) => eb.or([eb("r.name", ">", after.name), eb.and([eb("r.name", "=", after.name), eb("r.id", ">", after.id)])]));
+  }
+  const [rows, total] = await Promise.all([page.execute(), q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow()]);
+  return { rows, count: Number(total.n) };
+}
+
+/** §4.10: rooms of the caller with unread messages. */
+export async function unreadByRoom(db: Db, me: number): Promise<Array<{ roomId: number; unreadCount: number }>> {
+  const rooms = await db
+    .selectFrom("roomUsers as ru")
+    .innerJoin("rooms as r", "r.id", "ru.roomId")
+    .select("ru.roomId")
+    .where("ru.userId", "=", me)
+    .where("r.deleted", "=", 0)
+    .execute();
+  const ids = rooms.map((r) => r.roomId);
+  const counts = await unreadCounts(db, { roomIds: ids, userIds: [me] });
+  return ids.map((roomId) => ({ roomId, unreadCount: counts.get(pairKey(roomId, me)) ?? 0 })).filter((r) => r.unreadCount > 0);
+}
+
+export async function hasBlocked(db: Db, userId: number, blockedId: number): Promise<boolean> {
+  const row = await db.selectFrom("blocks").select("id").where("userId", "=", userId).where("blockedId", "=", blockedId).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** In a private room: the other member's id (undefined for groups or lone members). */
+export async function privatePeer(db: Db, room: RoomRow, me: number): Promise<number | undefined> {
+  if (room.type !== "private") return undefined;
+  return (await memberIds(db, room.id)).find((id) => id !== me);
+}

@@ -1,0 +1,78 @@
+// Room rows → the Room model of API.md §2.5 (flags and unread count are per viewer).
+import Type from "typebox";
+import type { RoomRow, RoomUserRow, UserRow } from "../../db/schema.js";
+import { User, userView } from "../users/views.js";
+
+export const RoomUser = Type.Object({
+  userId: Type.Integer(),
+  isAdmin: Type.Boolean(),
+  roomId: Type.Integer(),
+  createdAt: Type.Integer(),
+  user: Type.Optional(User),
+});
+
+export const Room = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  users: Type.Array(RoomUser),
+  avatarFileId: Type.Integer(),
+  muted: Type.Boolean(),
+  type: Type.String(),
+  deleted: Type.Boolean(),
+  pinned: Type.Boolean(),
+  createdAt: Type.Integer(),
+  modifiedAt: Type.Integer(),
+  unreadCount: Type.Integer(),
+});
+export type RoomView = Type.Static<typeof Room>;
+
+export interface ViewerFlags {
+  muted: boolean;
+  pinned: boolean;
+  unreadCount: number;
+}
+
+export type Member = RoomUserRow & { user: UserRow };
+
+export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, withUsers = true): RoomView {
+  return {
+    id: room.id,
+    name: room.name,
+    users: members.map((m) => ({
+      userId: m.userId,
+      isAdmin: m.isAdmin === 1,
+      roomId: m.roomId,
+      createdAt: m.createdAt,
+      ...(withUsers ? { user: userView(m.user) } : {}),
+    })),
+    avatarFileId: room.avatarFileId,
+    muted: flags.muted,
+    type: room.type,
+    deleted: room.deleted === 1,
+    pinned: flags.pinned,
+    createdAt: room.createdAt,
+    modifiedAt: room.modifiedAt,
+    unreadCount: flags.unreadCount,
+  };
+}
+
+/** The raw room row with ISO times, as upstream's recent-chats returns it (§4.20, §1.4). */
+export const RawRoom = Type.Object({
+  id: Type.Integer(),
+  type: Type.String(),
+  name: Type.String(),
+  avatarFileId: Type.Integer(),
+  createdAt: Type.String(),
+  modifiedAt: Type.String(),
+  deleted: Type.Boolean(),
+});
+
+export const rawRoomView = (r: RoomRow) => ({
+  id: r.id,
+  type: r.type,
+  name: r.name,
+  avatarFileId: r.avatarFileId,
+  createdAt: new Date(r.createdAt).toISOString(),
+  modifiedAt: new Date(r.modifiedAt).toISOString(),
+  deleted: r.deleted === 1,
+});
