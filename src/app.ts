@@ -25,11 +25,20 @@ import { authenticateApiKey } from "./modules/apikeys/queries.js";
 import authRoutes from "./modules/auth/routes.js";
 import contactRoutes from "./modules/contacts/routes.js";
 import deviceRoutes from "./modules/devices/routes.js";
+import fileRoutes from "./modules/files/routes.js";
 import messageRoutes from "./modules/messages/routes.js";
 import roomRoutes from "./modules/rooms/routes.js";
 import settingsRoutes from "./modules/settings/routes.js";
 import systemRoutes from "./modules/system/routes.js";
 import userRoutes from "./modules/users/routes.js";
+import forwardingRoutes from "./modules/forwarding/routes.js";
+import navigationRoutes from "./modules/navigation/routes.js";
+import mediaRoutes from "./modules/media/routes.js";
+import noteRoutes from "./modules/notes/routes.js";
+import webhookRoutes from "./modules/webhooks/routes.js";
+import apiKeyRoutes from "./modules/apikeys/routes.js";
+import blockRoutes from "./modules/blocks/routes.js";
+import historyRoutes from "./modules/history/routes.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -92,6 +101,12 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   });
   app.options("*", { schema: { hide: true } }, async (_request, reply) => reply.code(200).send(""));
 
+  // A POST without a body validates like `{}`: clients omit empty bodies, and a missing
+  // required field then gets the message that names it.
+  app.addHook("preValidation", async (request) => {
+    if (request.body === undefined || request.body === null) request.body = {};
+  });
+
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpError) return reply.code(error.statusCode).send({ status: "error", message: error.message });
     if (error.validation) {
@@ -119,14 +134,14 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   await app.register(swaggerUi, { routePrefix: "/api/docs" });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  registerMetrics(app);
+  registerMetrics(app, ctx.dbStats);
   registerAuth(app, {
     device: (token, request) => authenticateDevice(ctx, token, request.headers),
     apiKey: (token) => authenticateApiKey(ctx, token),
   });
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
-  for (const routes of [systemRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes]) {
+  for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, navigationRoutes, mediaRoutes]) {
     await routes(app);
   }
   return app;

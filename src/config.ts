@@ -32,6 +32,11 @@ type Env = Record<string, string | undefined>;
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
+/** A URL as it may appear in an error line: any password replaced by `***`. */
+function shown(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+}
+
 function flag(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
@@ -61,16 +66,16 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   try {
     parsed = new URL(value);
   } catch {
-    throw new ConfigError(`${name}=${value} is not valid: use a URL (${protocols.join(", ")})`);
+    throw new ConfigError(`${name}=${shown(value)} is not valid: use a URL (${protocols.join(", ")})`);
   }
-  if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name}=${value} is not valid: use a URL (${protocols.join(", ")})`);
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(`${name}=${shown(value)} is not valid: use a URL (${protocols.join(", ")})`);
   return value.replace(/\/+$/, "");
 }
 
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = text(env, "DATABASE_URL", "sqlite:./data/spika.db");
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigError(`DATABASE_URL=${databaseUrl} is not valid: use sqlite:<path>, sqlite::memory: or postgres://…`);
+    throw new ConfigError(`DATABASE_URL=${shown(databaseUrl)} is not valid: use sqlite:<path>, sqlite::memory: or postgres://…`);
   }
   const redisRaw = text(env, "REDIS_URL", "");
   const redisUrl = redisRaw === "" ? null : url(env, "REDIS_URL", "", ["redis:", "rediss:"]);

@@ -10,6 +10,7 @@ export interface AppContext {
   config: Config;
   db: Db;
   dialect: Dialect;
+  dbStats: { queries: number };
   log: Logger;
   events: EventSink;
   sms: SmsSender;

@@ -24,6 +24,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
     config,
     db: database.db,
     dialect: database.dialect,
+    dbStats: database.stats,
     log,
     events,
     sms: createSmsSender(config, log),

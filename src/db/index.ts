@@ -23,6 +23,8 @@ export type Tx = Transaction<DB>;
 export interface Database {
   db: Db;
   dialect: Dialect;
+  /** Statements executed so far (exported as db_queries_total; tests use it to catch N+1). */
+  stats: { queries: number };
   close(): Promise<void>;
 }
 
@@ -39,12 +41,14 @@ export function openDatabase(url: string): Database {
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()] });
-    return { db, dialect: "sqlite", close: () => db.destroy() };
+    const stats = { queries: 0 };
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()], log: () => void stats.queries++ });
+    return { db, dialect: "sqlite", stats, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 });
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
-  return { db, dialect: "postgres", close: () => db.destroy() };
+  const stats = { queries: 0 };
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()], log: () => void stats.queries++ });
+  return { db, dialect: "postgres", stats, close: () => db.destroy() };
 }
 
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {

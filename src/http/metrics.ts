@@ -2,7 +2,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
 
-export function registerMetrics(app: FastifyInstance): Registry {
+export function registerMetrics(app: FastifyInstance, dbStats: { queries: number }): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -17,6 +17,16 @@ export function registerMetrics(app: FastifyInstance): Registry {
     labelNames: ["method", "route"] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
+  });
+
+  new Counter({
+    name: "db_queries_total",
+    help: "SQL statements executed",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(dbStats.queries);
+    },
   });
 
   app.addHook("onResponse", async (request, reply) => {

@@ -13,6 +13,13 @@ export const ErrorEnvelope = Type.Object({ status: Type.Literal("error"), messag
 /** A free JSON object (message bodies, metadata). */
 export const AnyObject = Type.Record(Type.String(), Type.Unknown());
 
+/**
+ * A JSON integer that fits the id/bigint columns of both engines (at most 2^53-1, so it also
+ * stays exact in JS): `1e20` is a 400 instead of a PostgreSQL overflow (500) or a SQLite float.
+ */
+export const IntId = (opts: { minimum?: number; description?: string } = {}) =>
+  Type.Integer({ minimum: opts.minimum ?? 1, maximum: Number.MAX_SAFE_INTEGER, ...(opts.description ? { description: opts.description } : {}) });
+
 /** Path parameter that must be a positive integer; other values are the route's own 400/404. */
 export const IdParam = (name: string) => Type.Object({ [name]: Type.String() });
 

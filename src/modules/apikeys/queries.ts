@@ -1,8 +1,10 @@
-// Reads of room API keys, and the bot-API authentication (§2.4).
+// Reads of room API keys, and the bot-API authentication (§2.4, §4.17).
 import type { AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
-import type { UserRow } from "../../db/schema.js";
+import type { Db } from "../../db/index.js";
+import type { ApiKeyRow, UserRow } from "../../db/schema.js";
 import { unauthorized } from "../../http/errors.js";
+import type { ApiKeyWithBot } from "./views.js";
 
 export async function authenticateApiKey(ctx: AppContext, token: string): Promise<{ user: UserRow; roomId: number; apiKeyId: number }> {
   const key = await ctx.db.selectFrom("apiKeys").selectAll().where("tokenHash", "=", sha256Hex(token)).executeTakeFirst();
@@ -11,3 +13,20 @@ export async function authenticateApiKey(ctx: AppContext, token: string): Promis
   if (!user) throw unauthorized("Invalid access token");
   return { user, roomId: key.roomId, apiKeyId: key.id };
 }
+
+export const findApiKey = (db: Db, id: number): Promise<ApiKeyRow | undefined> =>
+  db.selectFrom("apiKeys").selectAll().where("id", "=", id).executeTakeFirst();
+
+/** Keys with their bot user's name and avatar, one query. */
+function keysWithBots(db: Db) {
+  return db
+    .selectFrom("apiKeys as k")
+    .innerJoin("users as u", "u.id", "k.userId")
+    .selectAll("k")
+    .select(["u.displayName", "u.avatarFileId"]);
+}
+
+export const apiKeyWithBot = (db: Db, id: number): Promise<ApiKeyWithBot | undefined> => keysWithBots(db).where("k.id", "=", id).executeTakeFirst();
+
+/** A room's keys by id, with their bots. */
+export const apiKeysOfRoom = (db: Db, roomId: number): Promise<ApiKeyWithBot[]> => keysWithBots(db).where("k.roomId", "=", roomId).orderBy("k.id").execute();

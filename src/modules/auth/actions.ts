@@ -83,35 +83,36 @@ export async function requestCode(
       .returningAll()
       .executeTakeFirstOrThrow();
 
-    if (ctx.config.singleMobileDevice && !isBrowser) {
-      await tx
+    // Re-binding to another user, or any non-browser sign-up, logs the device out: the
+    // token only comes back from a successful verify (closes the §3.1 takeover).
+    const rebind = (current: DeviceRow) => {
+      const loggedOut = current.userId !== user.id || !isBrowser ? { tokenHash: null, tokenExpiredAt: now, pushToken: null } : {};
+      return tx
         .updateTable("devices")
-        .set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now })
-        .where("userId", "=", user.id)
-        .where((eb) => eb.or([eb("type", "is", null), eb("type", "!=", "browser")]))
-        .execute();
-    }
-
-    let device: DeviceRow;
-    if (existing) {
-      // Re-binding to another user, or any non-browser sign-up, logs the device out: the
-      // token only comes back from a successful verify (closes the §3.1 takeover).
-      const loggedOut = existing.userId !== user.id || !isBrowser ? { tokenHash: null, tokenExpiredAt: now, pushToken: null } : {};
-      device = await tx
-        .updateTable("devices")
-        .set({ ...deviceFieldsFrom(headers, existing), ...loggedOut, userId: user.id, type: header(headers, "device-type") ?? existing.type, modifiedAt: now })
-        .where("id", "=", existing.id)
+        .set({ ...deviceFieldsFrom(headers, current), ...loggedOut, userId: user.id, type: header(headers, "device-type") ?? current.type, modifiedAt: now })
+        .where("id", "=", current.id)
         .returningAll()
         .executeTakeFirstOrThrow();
+    };
+    let device: DeviceRow;
+    if (existing) {
+      device = await rebind(existing);
     } else {
-      await tx
+      const created = await tx
         .insertInto("devices")
         .values({ ...deviceFieldsFrom(headers), deviceId, userId: user.id, type: header(headers, "device-type") ?? null, createdAt: now, modifiedAt: now })
         .onConflict((oc) => oc.column("deviceId").doNothing())
-        .execute();
-      const created = await findDeviceByDeviceId(tx, deviceId);
-      if (!created || created.userId !== user.id) throw new Error("device was bound concurrently");
-      device = created;
+        .returningAll()
+        .executeTakeFirst();
+      if (created) {
+        device = created;
+      } else {
+        // A concurrent sign-up created this device first (it has no token yet): bind it as if
+        // that request had come before this one.
+        const concurrent = await findDeviceByDeviceId(tx, deviceId);
+        if (!concurrent) throw new Error("device vanished during sign-up");
+        device = await rebind(concurrent);
+      }
     }
 
     if (!fixedCode) {
@@ -156,12 +157,28 @@ export async function verifyCode(ctx: AppContext, input: { code: string; deviceI
 
   const token = newToken();
   return transact(ctx, async (tx) => {
+    // Consumes the code: only one verify can clear the hash it matched (a code issues one
+    // token, even when several devices of the user present it at once).
     const user = await tx
       .updateTable("users")
       .set({ verificationCodeHash: null, verificationCodeExpiresAt: null, verificationAttempts: 0, verified: 1 })
       .where("id", "=", counted.id)
+      .where("verificationCodeHash", "=", counted.verificationCodeHash)
       .returningAll()
-      .executeTakeFirstOrThrow();
+      .executeTakeFirst();
+    if (!user) throw forbidden("Verification code is invalid");
+    // Single-mobile-device policy (§3.1 step 4), applied once the number is proven: signing in
+    // on a mobile device logs the user's other mobile devices out. (At POST /auth it would let
+    // anyone who knows a number log its owner out.)
+    if (ctx.config.singleMobileDevice && device.type !== "browser") {
+      await tx
+        .updateTable("devices")
+        .set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now })
+        .where("userId", "=", user.id)
+        .where("id", "!=", device.id)
+        .where((eb) => eb.or([eb("type", "is", null), eb("type", "!=", "browser")]))
+        .execute();
+    }
     const updated = await tx
       .updateTable("devices")
       .set({ tokenHash: sha256Hex(token), tokenExpiredAt: now + TOKEN_LIFETIME_MS, pushToken: null, modifiedAt: now })

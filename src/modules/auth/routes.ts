@@ -6,8 +6,10 @@ import { Envelope, ok } from "../../http/schema.js";
 import { Device, deviceView } from "../devices/views.js";
 import { User, userView } from "../users/views.js";
 import { logout, requestCode, verifyCode } from "./actions.js";
+import { signUpView } from "./views.js";
 
-const NonEmpty = Type.String({ minLength: 1 });
+// 191 characters: what upstream's columns hold; longer values are refused, never stored.
+const NonEmpty = Type.String({ minLength: 1, maxLength: 191 });
 
 export default async function authRoutes(app: App): Promise<void> {
   const { ctx } = app;
@@ -33,12 +35,7 @@ export default async function authRoutes(app: App): Promise<void> {
         headers: request.headers,
         ip: request.ip,
       });
-      return ok({
-        isNewUser,
-        user: userView(user),
-        device: deviceView(device, null),
-        ...(device.type === "browser" ? { browserDeviceId: device.deviceId } : {}),
-      });
+      return ok(signUpView(isNewUser, user, device));
     },
   );
 

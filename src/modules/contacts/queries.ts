@@ -1,6 +1,6 @@
 // The directory a user sees (§3.5): everyone in team mode, otherwise the phone-book contacts.
-import { sql, type SelectQueryBuilder } from "kysely";
-import type { Db } from "../../db/index.js";
+import { sql, type RawBuilder, type SelectQueryBuilder } from "kysely";
+import type { Db, Dialect } from "../../db/index.js";
 import type { DB, UserRow } from "../../db/schema.js";
 
 export interface DirectoryPage {
@@ -11,9 +11,29 @@ export interface DirectoryPage {
 /** `%` and `_` are literal in a keyword. */
 export const likeContains = (keyword: string) => `%${keyword.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
+/**
+ * `column` contains `keyword`, ignoring case, on both engines. SQLite's lower() and LIKE fold
+ * ASCII letters only ("čedo" would miss "Čedomir"), so there the keyword becomes a GLOB
+ * pattern with one class per cased letter (`*[čČ][eE][dD][oO]*`); GLOB has no escape
+ * character, so its own metacharacters become one-letter classes (`[*]`).
+ */
+export function containsIgnoringCase(column: string, keyword: string, dialect: Dialect): RawBuilder<boolean> {
+  if (dialect === "postgres") return sql<boolean>`lower(${sql.ref(column)}) like lower(${likeContains(keyword)}) escape '\\'`;
+  let pattern = "*";
+  for (const ch of keyword) {
+    if (ch === "*" || ch === "?" || ch === "[") {
+      pattern += `[${ch}]`;
+      continue;
+    }
+    const variants = [...new Set([ch, ch.toLowerCase(), ch.toUpperCase()])].filter((v) => [...v].length === 1);
+    pattern += variants.length > 1 ? `[${variants.join("")}]` : ch;
+  }
+  return sql<boolean>`${sql.ref(column)} glob ${pattern + "*"}`;
+}
+
 export async function directory(
   db: Db,
-  opts: { teamMode: boolean; me: number; keyword?: string; cursor?: number; page: number; limit: number },
+  opts: { teamMode: boolean; dialect: Dialect; me: number; keyword?: string; cursor?: number; page: number; limit: number },
 ): Promise<DirectoryPage> {
   let base = db
     .selectFrom("users")
@@ -23,7 +43,7 @@ export async function directory(
   if (!opts.teamMode) {
     base = base.where("users.id", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", opts.me));
   }
-  if (opts.keyword) base = base.where(sql<boolean>`lower(users.display_name) like ${likeContains(opts.keyword)} escape '\\'`);
+  if (opts.keyword) base = base.where(containsIgnoringCase("users.displayName", opts.keyword, opts.dialect));
 
   let page = base
     .leftJoin("blocks", (j) => j.onRef("blocks.blockedId", "=", "users.id").on("blocks.userId", "=", opts.me))

@@ -65,6 +65,7 @@ export default async function contactRoutes(app: App): Promise<void> {
       const me = request.auth.user.id;
       const result = await directory(ctx.db, {
         teamMode: ctx.config.teamMode,
+        dialect: ctx.dialect,
         me,
         keyword: keyword?.trim() || undefined,
         cursor: positiveInt(cursor) ?? undefined,

@@ -176,3 +176,39 @@ export async function recordsSince(db: Db, device: DeviceRow, opts: { since: num
   ]);
   return { rows, count: Number(total.n) };
 }
+
+/**
+ * For queries that list rooms by their latest message as one member sees it (history, recent
+ * chats): correlated SQL over the outer query's room alias (`refs.room`, a rooms row) and the
+ * member's room_users alias (`refs.member`, the row of `userId`) giving the `id` and
+ * `createdAt` of the latest message of that room the member holds a copy of (with
+ * `notDeleted`: a copy that is not deleted), or null when there is none. The room's last
+ * message (rooms.last_message_id/at) answers it unless it predates the join (then the member
+ * holds no copy at all) or is not such a copy of theirs (hidden from them by a block, or a
+ * deleted copy); only then is the room searched, newest first, through copies().
+ */
+export function latestCopyIn(db: Db, userId: number, refs: { room: string; member: string }, opts: { notDeleted?: boolean } = {}) {
+  const room = (column: string) => sql.ref<number>(`${refs.room}.${column}`);
+  const member = (column: string) => sql.ref<number>(`${refs.member}.${column}`);
+  const usable = <Q extends SelectQueryBuilder<From, "m" | "e", object>>(q: Q): Q =>
+    (opts.notDeleted ? q.where("m.deleted", "=", 0).where("e.kind", "is", null) : q.where(notHidden)) as Q;
+  const base = () => copies(db, userId).clearSelect();
+  const lastIsCopy = usable(base().select("m.id").where("m.id", "=", room("lastMessageId")));
+  const newest = usable(base().where("m.roomId", "=", room("id")).where("m.createdAt", ">=", member("createdAt")))
+    .orderBy("m.id", "desc")
+    .limit(1);
+  const none = sql`${room("lastMessageId")} is null or ${room("lastMessageAt")} < ${member("createdAt")}`;
+  return {
+    id: sql<number | null>`case when ${none} then null when exists ${lastIsCopy} then ${room("lastMessageId")} else ${newest.select("m.id")} end`,
+    createdAt: sql<number | null>`case when ${none} then null when exists ${lastIsCopy} then ${room("lastMessageAt")} else ${newest.select("m.createdAt")} end`,
+  };
+}
+
+/**
+ * The copies `member` holds in its room (§9.1): created at or after the join time and not
+ * hidden by a block. `live` keeps only copies that are not deleted (for all or for the member).
+ */
+export function memberCopies(db: Db, member: Pick<RoomUserRow, "roomId" | "userId" | "createdAt">, opts: { live?: boolean } = {}) {
+  const q = copies(db, member.userId).where("m.roomId", "=", member.roomId).where("m.createdAt", ">=", member.createdAt).where(notHidden);
+  return opts.live ? q.where("m.deleted", "=", 0).where("e.kind", "is", null) : q;
+}

@@ -218,3 +218,29 @@ export async function privatePeer(db: Db, room: RoomRow, me: number): Promise<nu
   if (room.type !== "private") return undefined;
   return (await memberIds(db, room.id)).find((id) => id !== me);
 }
+
+/**
+ * §4.17 access rule for a room's webhooks and API keys: the user is a member and (an admin,
+ * or the room is private). The room when allowed, else undefined (unknown rooms included).
+ */
+export async function integrationRoom(db: Db, roomId: number, userId: number): Promise<RoomRow | undefined> {
+  const row = await db
+    .selectFrom("rooms as r")
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", userId))
+    .selectAll("r")
+    .select("ru.isAdmin as memberIsAdmin")
+    .where("r.id", "=", roomId)
+    .executeTakeFirst();
+  if (!row || (row.memberIsAdmin !== 1 && row.type !== "private")) return undefined;
+  const { memberIsAdmin: _, ...room } = row;
+  return room;
+}
+
+/**
+ * `muted`, `pinned` and `unreadCount` of each room for one viewer, without loading members
+ * (lists that show flags but not Room models, e.g. history): two queries for any number of rooms.
+ */
+export async function viewerFlags(db: Db, roomIds: number[], viewerId: number): Promise<Map<number, ViewerFlags>> {
+  const [settings, unread] = await Promise.all([roomSettings(db, [viewerId], roomIds), unreadCounts(db, { roomIds, userIds: [viewerId] })]);
+  return new Map(roomIds.map((id) => [id, flagsOf(settings, unread, id, viewerId)]));
+}

@@ -196,11 +196,11 @@ export default async function roomRoutes(app: App): Promise<void> {
         tags,
         summary: "Leave a group room; the last admin names new admins",
         params: IdParams,
-        body: Type.Optional(Type.Object({ adminUserIds: Type.Optional(Ids) })),
+        body: Type.Object({ adminUserIds: Type.Optional(Ids) }),
         response: RoomResponse,
       },
     },
-    async (request) => ok({ room: await leaveRoom(ctx, request.auth.user, positiveInt(request.params.id), request.body?.adminUserIds) }),
+    async (request) => ok({ room: await leaveRoom(ctx, request.auth.user, positiveInt(request.params.id), request.body.adminUserIds) }),
   );
 
   for (const flag of ["mute", "unmute", "pin", "unpin"] as RoomFlag[]) {

@@ -2,7 +2,7 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { notFound } from "../../http/errors.js";
-import { Envelope, ok, positiveInt, requiredNumber, syncPage } from "../../http/schema.js";
+import { Envelope, IntId, ok, positiveInt, requiredNumber, syncPage } from "../../http/schema.js";
 import { deleteMe, updateMe } from "./actions.js";
 import { findUser, findVisibleUser, userSettings, usersModifiedSince } from "./queries.js";
 import { User, userView } from "./views.js";
@@ -39,7 +39,7 @@ export default async function userRoutes(app: App): Promise<void> {
           telephoneNumber: Type.Optional(Type.String({ minLength: 1 })),
           emailAddress: Type.Optional(Type.String()),
           displayName: Type.Optional(Type.String({ maxLength: 256 })),
-          avatarFileId: Type.Optional(Type.Integer({ minimum: 0 })),
+          avatarFileId: Type.Optional(IntId({ minimum: 0, description: "0 = no avatar" })),
         }),
         response: userResponse,
       },

@@ -1,0 +1,358 @@
+// Chunked uploads, verify (assemble + hash + register) and the idle-upload sweep (§5).
+//
+// Ownership: an upload (`uploads` row, keyed by the client-chosen clientId) belongs to the user
+// who sent its first chunk. Another user who sends chunks for, checks, or verifies that clientId
+// gets 403 (the clientId namespace is shared, so a 404 would only be misleading: the second user
+// could not start an upload with that clientId either).
+//
+// Storage keys: chunks under `chunks/<sha256(userId:clientId)>/<index>`, assembled files under
+// `files/<encodeURIComponent(clientId)>`, work in progress under `tmp/`. A clientId never
+// becomes a raw path segment.
+import { createHash, randomBytes } from "node:crypto";
+import { transact, type AppContext } from "../../context.js";
+import { sha256Hex } from "../../crypto.js";
+import { isUniqueViolation } from "../../db/errors.js";
+import type { FileRow } from "../../db/schema.js";
+import { HttpError, badRequest, conflict, forbidden, notFound } from "../../http/errors.js";
+import { storeFor, type FileStore } from "../../storage/index.js";
+import { findFileByClientId, findUpload } from "./queries.js";
+import { publicPath } from "./views.js";
+
+const HOUR = 60 * 60 * 1000;
+/** Uploads without a chunk or verify for this long are removed with their chunks. */
+export const UPLOAD_IDLE_MS = 24 * HOUR;
+/** A verify that has not finished after this long crashed; its upload is reopened. */
+export const VERIFY_STALE_MS = HOUR;
+/** How often the server runs the sweep. */
+export const SWEEP_INTERVAL_MS = HOUR;
+
+const MAX_INT32 = 2147483647;
+
+/** §5.1 (proposed): clientId is a name, never a path. */
+export function checkClientId(clientId: string): void {
+  if (clientId.length === 0) throw badRequest("Invalid params: clientId must not be empty");
+  if (clientId.length > 255) throw badRequest("Invalid params: clientId must be at most 255 characters");
+  if (clientId === "." || clientId === ".." || /[/\\\0]/.test(clientId)) {
+    throw badRequest("Invalid params: clientId must not contain / \\ or NUL, nor be . or ..");
+  }
+}
+
+const chunkDir = (userId: number, clientId: string) => sha256Hex(`${userId}:${clientId}`);
+const chunkPrefix = (userId: number, clientId: string) => `chunks/${chunkDir(userId, clientId)}/`;
+
+/**
+ * `files/<name>`: the URL-encoded clientId; very long ones (over the 255-byte file-name limit
+ * once encoded) use "%%" + its SHA-256, which no encoded clientId can start with.
+ */
+export function fileKey(clientId: string): string {
+  const encoded = encodeURIComponent(clientId);
+  return `files/${encoded.length <= 200 ? encoded : `%%${sha256Hex(clientId)}`}`;
+}
+
+async function chunkIndexes(store: FileStore, prefix: string): Promise<number[]> {
+  const names = await store.list(prefix);
+  return names
+    .filter((n) => /^\d+$/.test(n))
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes((err as NodeJS.ErrnoException)?.code ?? "");
+
+/** Storage failures: logged with their cause; a full disk is 507, anything else the usual 500. */
+function storageFailure(ctx: AppContext, err: unknown, what: string): unknown {
+  if (err instanceof HttpError) return err;
+  if (isDiskFull(err)) {
+    ctx.log.error({ err }, `storage full while ${what}`);
+    return new HttpError(507, "Insufficient storage");
+  }
+  // The app's error handler logs it (with the request id) and answers a 500 envelope.
+  return err instanceof Error ? Object.assign(err, { message: `${err.message} (while ${what})` }) : err;
+}
+
+/** Creates or refreshes the caller's upload; 403 when another user holds the clientId, 409 while it is verified. */
+async function touchUpload(ctx: AppContext, userId: number, clientId: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const now = Date.now();
+    await ctx.db
+      .insertInto("uploads")
+      .values({ clientId, userId, status: "open", createdAt: now, modifiedAt: now })
+      .onConflict((oc) => oc.column("clientId").doNothing())
+      .execute();
+    const updated = await ctx.db
+      .updateTable("uploads")
+      .set({ modifiedAt: now })
+      .where("clientId", "=", clientId)
+      .where("userId", "=", userId)
+      .where("status", "=", "open")
+      .executeTakeFirst();
+    if (Number(updated.numUpdatedRows) > 0) return;
+    const row = await findUpload(ctx.db, clientId);
+    if (!row) continue; // swept between the two statements
+    if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
+    throw conflict("The upload is being verified");
+  }
+  throw conflict("The upload changed concurrently, try again");
+}
+
+export interface ChunkInput {
+  clientId: string;
+  offset: number;
+  chunk: string;
+}
+
+/** §5.1: stores chunk `offset` (an index) of the caller's upload; answers the indexes received so far. */
+export async function uploadChunk(ctx: AppContext, userId: number, input: ChunkInput): Promise<number[]> {
+  const { clientId, offset } = input;
+  checkClientId(clientId);
+  if (await findFileByClientId(ctx.db, clientId)) throw badRequest("File with that clientId already exists");
+  await touchUpload(ctx, userId, clientId);
+  const store = storeFor(ctx.config);
+  const prefix = chunkPrefix(userId, clientId);
+  try {
+    await store.put(`${prefix}${offset}`, Buffer.from(input.chunk, "base64"));
+  } catch (err) {
+    throw storageFailure(ctx, err, "storing a chunk");
+  }
+  // A verify may have claimed (or finished) the upload while the chunk was written.
+  const row = await findUpload(ctx.db, clientId);
+  if (!row || Number(row.userId) !== userId || row.status !== "open") {
+    if (!row) await store.deletePrefix(prefix).catch((err) => ctx.log.warn({ err }, "could not remove late chunk"));
+    throw conflict("The upload is being verified");
+  }
+  return chunkIndexes(store, prefix);
+}
+
+/** §5.4: the chunk indexes of the caller's upload in progress. */
+export async function uploadedChunks(ctx: AppContext, userId: number, clientId: string): Promise<number[]> {
+  checkClientId(clientId);
+  const row = await findUpload(ctx.db, clientId);
+  if (!row) throw notFound("No upload in progress with that clientId");
+  if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
+  return chunkIndexes(storeFor(ctx.config), chunkPrefix(userId, clientId));
+}
+
+/** Marks the caller's open upload as verifying; exactly one concurrent verify wins. */
+async function claimUpload(ctx: AppContext, userId: number, clientId: string): Promise<void> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const claimed = await ctx.db
+      .updateTable("uploads")
+      .set({ status: "verifying", modifiedAt: Date.now() })
+      .where("clientId", "=", clientId)
+      .where("userId", "=", userId)
+      .where("status", "=", "open")
+      .executeTakeFirst();
+    if (Number(claimed.numUpdatedRows) > 0) return;
+    const row = await findUpload(ctx.db, clientId);
+    if (!row) {
+      if (await findFileByClientId(ctx.db, clientId)) throw conflict("File with that clientId already exists");
+      throw new HttpError(410, "Not all chunks are uploaded");
+    }
+    if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
+    if (row.status === "verifying") throw conflict("The upload is being verified");
+    // reopened by a verify that just failed: try again
+  }
+  throw conflict("The upload is being verified");
+}
+
+async function releaseUpload(ctx: AppContext, userId: number, clientId: string): Promise<void> {
+  await ctx.db
+    .updateTable("uploads")
+    .set({ status: "open", modifiedAt: Date.now() })
+    .where("clientId", "=", clientId)
+    .where("userId", "=", userId)
+    .where("status", "=", "verifying")
+    .execute();
+}
+
+/** Width and height of an image file (orientation applied); null when it cannot be read. */
+async function imageSize(ctx: AppContext, store: FileStore, key: string): Promise<{ width: number; height: number } | null> {
+  try {
+    const { default: sharp } = await import("sharp");
+    let input: string | Buffer;
+    if (store.localPath) input = store.localPath(key);
+    else {
+      // Headers sit at the start of the formats sharp reads; never load a whole file.
+      const stream = await store.get(key, { start: 0, end: 1024 * 1024 - 1 });
+      if (!stream) return null;
+      const parts: Buffer[] = [];
+      for await (const part of stream) parts.push(part as Buffer);
+      input = Buffer.concat(parts);
+    }
+    const meta = await sharp(input, { failOn: "none" }).metadata();
+    const width = meta.autoOrient?.width ?? meta.width;
+    const height = meta.autoOrient?.height ?? meta.height;
+    if (!width || !height) return null;
+    return { width: Math.min(width, MAX_INT32), height: Math.min(height, MAX_INT32) };
+  } catch (err) {
+    ctx.log.info({ err: (err as Error)?.message, key }, "could not read image dimensions");
+    return null;
+  }
+}
+
+export interface VerifyInput {
+  total: number;
+  size: number;
+  mimeType: string;
+  fileName: string;
+  clientId: string;
+  type: string;
+  fileHash: string;
+  relationId?: number | null;
+  metaData?: { duration?: number; width?: number; height?: number } | null;
+}
+
+const metaInt = (v: number | undefined) => (v === undefined ? 0 : Math.min(Math.max(Math.trunc(v), 0), MAX_INT32));
+
+/**
+ * §5.2: claims the upload, checks that chunks 0..total-1 are present (410), assembles them in
+ * order into a temporary object while hashing (413 beyond MAX_FILE_SIZE, 411 on a hash
+ * mismatch — the chunks stay for a retry), moves the bytes into place, then registers the File
+ * and drops the chunks. Bytes are written before the row; a failed insert removes them.
+ */
+export async function verifyUpload(ctx: AppContext, userId: number, input: VerifyInput): Promise<FileRow> {
+  const { clientId } = input;
+  checkClientId(clientId);
+  if (await findFileByClientId(ctx.db, clientId)) throw conflict("File with that clientId already exists");
+  await claimUpload(ctx, userId, clientId);
+
+  const store = storeFor(ctx.config);
+  const prefix = chunkPrefix(userId, clientId);
+  const maxSize = ctx.config.maxFileSize;
+  const tmpKey = `tmp/${Date.now()}-${randomBytes(8).toString("hex")}`;
+  let registered = false;
+  try {
+    const present = new Set(await chunkIndexes(store, prefix));
+    if (present.size < input.total) throw new HttpError(410, "Not all chunks are uploaded");
+    for (let i = 0; i < input.total; i++) if (!present.has(i)) throw new HttpError(410, "Not all chunks are uploaded");
+    let expectedSize = 0;
+    for (let i = 0; i < input.total; i++) {
+      const s = await store.stat(`${prefix}${i}`);
+      if (!s) throw new HttpError(410, "Not all chunks are uploaded");
+      expectedSize += s.size;
+      if (expectedSize > maxSize) throw new HttpError(413, `File is larger than ${maxSize} bytes`);
+    }
+
+    const hash = createHash("sha256");
+    let size = 0;
+    async function* assemble(): AsyncGenerator<Buffer> {
+      for (let i = 0; i < input.total; i++) {
+        const part = await store.get(`${prefix}${i}`);
+        if (!part) throw new HttpError(410, "Not all chunks are uploaded");
+        for await (const bytes of part) {
+          size += (bytes as Buffer).length;
+          if (size > maxSize) {
+            part.destroy();
+            throw new HttpError(413, `File is larger than ${maxSize} bytes`);
+          }
+          hash.update(bytes as Buffer);
+          yield bytes as Buffer;
+        }
+      }
+    }
+    await store.put(tmpKey, assemble());
+    const sha256 = hash.digest("hex");
+    const expected = input.fileHash.trim().toLowerCase();
+    if (expected !== "" && expected !== sha256) throw new HttpError(411, "Hash doesn't match");
+
+    const key = fileKey(clientId);
+    // No File row has this clientId and we hold the upload, so bytes already there are debris.
+    await store.delete(key);
+    await store.move(tmpKey, key);
+
+    const meta = input.metaData ?? {};
+    let width = metaInt(meta.width);
+    let height = metaInt(meta.height);
+    if (/^image\//i.test(input.mimeType) && (width === 0 || height === 0)) {
+      const found = await imageSize(ctx, store, key);
+      if (found) ({ width, height } = found);
+    }
+
+    let row: FileRow;
+    try {
+      row = await transact(ctx, async (tx) => {
+        const now = Date.now();
+        const file = await tx
+          .insertInto("files")
+          .values({
+            clientId,
+            userId,
+            fileName: input.fileName,
+            size,
+            mimeType: input.mimeType,
+            type: input.type,
+            relationId: input.relationId ?? null,
+            path: publicPath(clientId),
+            sha256,
+            metaDuration: metaInt(meta.duration),
+            metaWidth: width,
+            metaHeight: height,
+            createdAt: now,
+            modifiedAt: now,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await tx.deleteFrom("uploads").where("clientId", "=", clientId).where("userId", "=", userId).execute();
+        return file;
+      });
+    } catch (err) {
+      await store.delete(key).catch((e) => ctx.log.error({ err: e, key }, "could not remove bytes of an unregistered file"));
+      if (isUniqueViolation(err)) throw conflict("File with that clientId already exists");
+      throw err;
+    }
+    registered = true;
+    await store.deletePrefix(prefix).catch((err) => ctx.log.warn({ err, clientId }, "could not remove chunks (the sweep will)"));
+    return row;
+  } catch (err) {
+    if (!registered) {
+      await store.delete(tmpKey).catch(() => undefined);
+      await releaseUpload(ctx, userId, clientId).catch((e) => ctx.log.error({ err: e, clientId }, "could not reopen upload"));
+    }
+    throw storageFailure(ctx, err, "assembling a file");
+  }
+}
+
+/**
+ * Housekeeping: reopens verifies that crashed, removes uploads idle for UPLOAD_IDLE_MS with
+ * their chunks, and chunk folders / temporary objects nothing refers to that are as old.
+ */
+export async function sweepIdleUploads(ctx: AppContext, now = Date.now()): Promise<{ uploads: number; orphans: number }> {
+  const store = storeFor(ctx.config);
+  const cutoff = now - UPLOAD_IDLE_MS;
+  await ctx.db
+    .updateTable("uploads")
+    .set({ status: "open" })
+    .where("status", "=", "verifying")
+    .where("modifiedAt", "<", now - VERIFY_STALE_MS)
+    .execute();
+  const idle = await ctx.db.deleteFrom("uploads").where("modifiedAt", "<", cutoff).returning(["clientId", "userId"]).execute();
+  for (const u of idle) await store.deletePrefix(chunkPrefix(Number(u.userId), u.clientId));
+
+  let orphans = 0;
+  const live = new Set(
+    (await ctx.db.selectFrom("uploads").select(["clientId", "userId"]).execute()).map((u) => chunkDir(Number(u.userId), u.clientId)),
+  );
+  for (const dir of await store.list("chunks/")) {
+    if (live.has(dir)) continue;
+    // An empty folder may be an upload whose first chunk is being written right now.
+    const names = await store.list(`chunks/${dir}/`);
+    let fresh = names.length === 0;
+    for (const name of names) {
+      const s = await store.stat(`chunks/${dir}/${name}`);
+      if (s && s.modifiedAt >= cutoff) fresh = true;
+      if (fresh) break;
+    }
+    if (!fresh) {
+      await store.deletePrefix(`chunks/${dir}/`);
+      orphans++;
+    }
+  }
+  for (const name of await store.list("tmp/")) {
+    const s = await store.stat(`tmp/${name}`);
+    if (s && s.modifiedAt < cutoff) {
+      await store.delete(`tmp/${name}`);
+      orphans++;
+    }
+  }
+  return { uploads: idle.length, orphans };
+}

@@ -1,0 +1,84 @@
+// History (§4.19) and recent chats (§4.20): read-only lists of the caller's rooms by their
+// latest message.
+import Type from "typebox";
+import type { App } from "../../app.js";
+import { badRequest, notFound } from "../../http/errors.js";
+import { Envelope, Nullable, ok, pageOf, positiveInt } from "../../http/schema.js";
+import { Message, messageViews } from "../messages/views.js";
+import { viewerFlags } from "../rooms/queries.js";
+import { HISTORY_PAGING_LIMIT, historyOfRoom, historyPage, recentGroupRooms, recentPeers } from "./queries.js";
+import { HistoryItem, historyItems, RecentChats, recentChatsView } from "./views.js";
+
+export default async function historyRoutes(app: App): Promise<void> {
+  const { ctx } = app;
+  const config = { auth: "device" as const };
+
+  app.get(
+    "/api/messenger/history",
+    {
+      config,
+      schema: {
+        tags: ["History"],
+        summary: "The caller's rooms by their latest message, newest first, 20 per page",
+        querystring: Type.Object({ page: Type.Optional(Type.String()), keyword: Type.Optional(Type.String()) }),
+        response: {
+          200: Envelope(Type.Object({ list: Type.Array(HistoryItem), count: Type.Integer(), limit: Type.Integer(), page: Type.Integer() })),
+        },
+      },
+    },
+    async (request) => {
+      const me = request.auth.user.id;
+      const page = pageOf(request.query.page);
+      const { entries, count } = await historyPage(ctx.db, ctx.dialect, me, { page, keyword: request.query.keyword?.trim() || undefined });
+      const flags = await viewerFlags(ctx.db, entries.map((e) => e.roomId), me);
+      return ok({ list: await historyItems(ctx.db, entries, flags), count, limit: HISTORY_PAGING_LIMIT, page });
+    },
+  );
+
+  app.get(
+    "/api/messenger/history/roomId/:roomId",
+    {
+      config,
+      schema: {
+        tags: ["History"],
+        summary: "One room's history item, with this device's copy of the latest message",
+        params: Type.Object({ roomId: Type.String() }),
+        response: {
+          200: Envelope(
+            Type.Object({ unreadCount: Type.Integer(), roomId: Type.Integer(), lastMessage: Nullable(Message), muted: Type.Boolean(), pinned: Type.Boolean() }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const { user, device } = request.auth;
+      const roomId = positiveInt(request.params.roomId);
+      if (roomId === null) throw badRequest("Invalid roomId");
+      const found = await historyOfRoom(ctx.db, device, roomId);
+      if (!found) throw notFound("Chat not found");
+      const [flags, views] = await Promise.all([
+        viewerFlags(ctx.db, [roomId], user.id),
+        found.message ? messageViews(ctx.db, [found.message]) : Promise.resolve([]),
+      ]);
+      const f = flags.get(roomId)!;
+      return ok({ unreadCount: f.unreadCount, roomId, lastMessage: views[0] ?? null, muted: f.muted, pinned: f.pinned });
+    },
+  );
+
+  app.get(
+    "/api/messenger/recent-chats",
+    {
+      config,
+      schema: {
+        tags: ["Room"],
+        summary: "Up to 3 recent private-chat peers and 3 recent group rooms",
+        response: { 200: Envelope(RecentChats) },
+      },
+    },
+    async (request) => {
+      const me = request.auth.user.id;
+      const [users, rooms] = await Promise.all([recentPeers(ctx.db, me, { teamMode: ctx.config.teamMode }), recentGroupRooms(ctx.db, me)]);
+      return ok(recentChatsView(users, rooms));
+    },
+  );
+}

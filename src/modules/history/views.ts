@@ -1,0 +1,42 @@
+// History items (§4.19) and recent chats (§4.20) → JSON.
+import Type from "typebox";
+import type { Db } from "../../db/index.js";
+import type { RoomRow, UserRow } from "../../db/schema.js";
+import { Nullable } from "../../http/schema.js";
+import { Message, messageViews } from "../messages/views.js";
+import type { ViewerFlags } from "../rooms/views.js";
+import { RawRoom, rawRoomView } from "../rooms/views.js";
+import { User, userView } from "../users/views.js";
+import type { HistoryEntry } from "./queries.js";
+
+export const HistoryItem = Type.Object({
+  roomId: Type.Integer(),
+  muted: Type.Boolean(),
+  pinned: Type.Boolean(),
+  lastMessage: Nullable(Message),
+  unreadCount: Type.Integer(),
+});
+export type HistoryItemView = Type.Static<typeof HistoryItem>;
+
+/** Entries with the viewer's flags → history items; the messages are shaped in one pass. */
+export async function historyItems(db: Db, entries: HistoryEntry[], flags: Map<number, ViewerFlags>): Promise<HistoryItemView[]> {
+  const withMessage = entries.filter((e) => e.message !== null);
+  const views = new Map((await messageViews(db, withMessage.map((e) => e.message!))).map((v) => [v.id, v]));
+  return entries.map((e) => {
+    const f = flags.get(e.roomId) ?? { muted: false, pinned: false, unreadCount: 0 };
+    return {
+      roomId: e.roomId,
+      muted: f.muted,
+      pinned: f.pinned,
+      lastMessage: e.message ? (views.get(e.message.id) ?? null) : null,
+      unreadCount: f.unreadCount,
+    };
+  });
+}
+
+export const RecentChats = Type.Object({ recentUserChats: Type.Array(User), recentGroupChats: Type.Array(RawRoom) });
+
+export const recentChatsView = (users: UserRow[], rooms: RoomRow[]) => ({
+  recentUserChats: users.map(userView),
+  recentGroupChats: rooms.map(rawRoomView),
+});

@@ -1,0 +1,86 @@
+// Media of a room (§4.13, §13a.3): GET /gallery (images and videos, around a cursor) and
+// GET /media (by type; without `type` it answers exactly like /gallery). Members only (404).
+import Type from "typebox";
+import type { App } from "../../app.js";
+import { badRequest, notFound } from "../../http/errors.js";
+import { Envelope, ok, positiveInt } from "../../http/schema.js";
+import { membership } from "../rooms/queries.js";
+import { MessageItem, messageItems } from "../navigation/views.js";
+import { GALLERY_LIMIT, galleryPage, MEDIA_KINDS, MEDIA_LIMIT, MEDIA_MAX_LIMIT, mediaPage, type MediaKind } from "./queries.js";
+
+const Query = Type.Object({
+  roomId: Type.Optional(Type.String()),
+  type: Type.Optional(Type.String()),
+  cursor: Type.Optional(Type.String()),
+  itemsPerBatch: Type.Optional(Type.String()),
+  take: Type.Optional(Type.String()),
+  fetchNewer: Type.Optional(Type.String()),
+  fetchOlder: Type.Optional(Type.String()),
+});
+type QueryValues = Type.Static<typeof Query>;
+
+const GalleryData = Type.Object({ list: Type.Array(MessageItem), hasMoreOlderImages: Type.Boolean(), hasMoreNewerImages: Type.Boolean() });
+const MediaData = Type.Object({ list: Type.Array(MessageItem), count: Type.Integer() });
+
+/** `itemsPerBatch` (alias `take`): a positive int, capped; anything else means the default. */
+const batchSize = (q: QueryValues, fallback: number) => Math.min(positiveInt(q.itemsPerBatch ?? q.take) ?? fallback, MEDIA_MAX_LIMIT);
+
+export default async function mediaRoutes(app: App): Promise<void> {
+  const { ctx } = app;
+  const config = { auth: "device" as const };
+  const tags = ["Media"];
+
+  async function memberOf(q: QueryValues, me: number) {
+    const roomId = positiveInt(q.roomId);
+    if (roomId === null) throw badRequest("Invalid room id");
+    const member = await membership(ctx.db, roomId, me);
+    if (!member) throw notFound("No room found");
+    return member;
+  }
+
+  async function gallery(q: QueryValues, me: number) {
+    const member = await memberOf(q, me);
+    const page = await galleryPage(ctx.db, member, {
+      cursor: positiveInt(q.cursor) ?? undefined,
+      limit: batchSize(q, GALLERY_LIMIT),
+      fetchNewer: q.fetchNewer === "true",
+      fetchOlder: q.fetchOlder === "true",
+    });
+    return ok({ list: await messageItems(ctx.db, page.rows), hasMoreOlderImages: page.hasMoreOlderImages, hasMoreNewerImages: page.hasMoreNewerImages });
+  }
+
+  app.get(
+    "/api/messenger/gallery",
+    {
+      config,
+      schema: { tags, summary: "Images and videos of a room around a cursor, oldest first", querystring: Query, response: { 200: Envelope(GalleryData) } },
+    },
+    async (request) => gallery(request.query, request.auth.user.id),
+  );
+
+  app.get(
+    "/api/messenger/media",
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Media (image+video), files or links of a room, newest first; without type: as /gallery",
+        querystring: Query,
+        response: { 200: Envelope(Type.Union([MediaData, GalleryData])) },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      if (q.type === undefined) return gallery(q, request.auth.user.id);
+      if (positiveInt(q.roomId) === null) throw badRequest("Invalid room id");
+      if (!Object.hasOwn(MEDIA_KINDS, q.type)) throw badRequest("Invalid type");
+      const member = await memberOf(q, request.auth.user.id);
+      const { rows, count } = await mediaPage(ctx.db, member, {
+        kind: q.type as MediaKind,
+        cursor: positiveInt(q.cursor) ?? undefined,
+        limit: batchSize(q, MEDIA_LIMIT),
+      });
+      return ok({ list: await messageItems(ctx.db, rows), count });
+    },
+  );
+}

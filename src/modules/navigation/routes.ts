@@ -1,0 +1,157 @@
+// Jumping around a room's history (§4.14): oldest message date, batch around a message,
+// message id by date, search. Query parameters are validated first (400), then membership (404).
+import Type from "typebox";
+import type { App } from "../../app.js";
+import { badRequest, notFound } from "../../http/errors.js";
+import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
+import { membership } from "../rooms/queries.js";
+import { reactionsOf } from "../messages/queries.js";
+import { MessageWithReactions, messageViews, recordView, withReactions } from "../messages/views.js";
+import { messageIdByDate, oldestMessageAt, SEARCH_LIMIT, SEARCH_MAX_LIMIT, searchMessages, targetMessageBatch } from "./queries.js";
+import { MessageItem, messageItems } from "./views.js";
+
+const RoomParams = Type.Object({ roomId: Type.String() });
+const SEARCH_MIN_CHARS = 3;
+
+/** An optional positive-int query value: absent → undefined, anything but a positive int → 400. */
+function optionalId(value: string | undefined, error: string): number | undefined {
+  if (value === undefined || value === "") return undefined;
+  const n = positiveInt(value);
+  if (n === null) throw badRequest(error);
+  return n;
+}
+
+export default async function navigationRoutes(app: App): Promise<void> {
+  const { ctx } = app;
+  const config = { auth: "device" as const };
+  const tags = ["Message"];
+
+  async function memberOf(roomIdText: string | undefined, me: number) {
+    const roomId = positiveInt(roomIdText);
+    const member = roomId === null ? undefined : await membership(ctx.db, roomId, me);
+    if (!member) throw notFound("No room found");
+    return member;
+  }
+
+  app.get(
+    "/api/messenger/messages/roomId/:roomId/oldest-message-date",
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Creation time (ISO) of the oldest message of the room the caller can see",
+        params: RoomParams,
+        response: { 200: Envelope(Type.Object({ messageDate: Nullable(Type.String()) })) },
+      },
+    },
+    async (request) => {
+      const member = await memberOf(request.params.roomId, request.auth.user.id);
+      const at = await oldestMessageAt(ctx.db, member);
+      return ok({ messageDate: at === null ? null : new Date(at).toISOString() });
+    },
+  );
+
+  app.get(
+    "/api/messenger/messages/roomId/:roomId/target-message-batch",
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Messages around a target message, or a page older/newer than a cursor",
+        params: RoomParams,
+        querystring: Type.Object({
+          targetMessageId: Type.Optional(Type.String()),
+          cursorUp: Type.Optional(Type.String()),
+          cursorDown: Type.Optional(Type.String()),
+        }),
+        response: {
+          200: Envelope(
+            Type.Object({
+              list: Type.Array(MessageWithReactions),
+              nextCursorUp: Nullable(Type.Integer()),
+              nextCursorDown: Nullable(Type.Integer()),
+              hasMoreOlderMessages: Type.Boolean(),
+              hasMoreNewerMessages: Type.Boolean(),
+            }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const target = optionalId(q.targetMessageId, "Invalid parameters");
+      const cursorUp = optionalId(q.cursorUp, "Invalid parameters");
+      const cursorDown = optionalId(q.cursorDown, "Invalid parameters");
+      if (target === undefined && cursorUp === undefined && cursorDown === undefined) throw badRequest("Invalid parameters");
+      const member = await memberOf(request.params.roomId, request.auth.user.id);
+      const batch = await targetMessageBatch(ctx.db, member, { target, cursorUp, cursorDown });
+      if (!batch) throw notFound("Target message not found");
+      const ids = batch.rows.map((r) => r.id);
+      const [views, reactions] = await Promise.all([messageViews(ctx.db, batch.rows), reactionsOf(ctx.db, ids)]);
+      return ok({
+        list: withReactions(views, reactions.map(recordView)),
+        nextCursorUp: batch.nextCursorUp,
+        nextCursorDown: batch.nextCursorDown,
+        hasMoreOlderMessages: batch.hasMoreOlderMessages,
+        hasMoreNewerMessages: batch.hasMoreNewerMessages,
+      });
+    },
+  );
+
+  app.get(
+    "/api/messenger/messages/roomId/:roomId/target-message-id-by-date",
+    {
+      config,
+      schema: {
+        tags,
+        summary: "The first message at or after a date (else the newest one)",
+        params: RoomParams,
+        querystring: Type.Object({ date: Type.Optional(Type.String()) }),
+        response: { 200: Envelope(Type.Object({ targetMessageId: Nullable(Type.Integer()) })) },
+      },
+    },
+    async (request) => {
+      const date = request.query.date?.trim();
+      const at = date ? new Date(date).getTime() : NaN;
+      if (!Number.isFinite(at)) throw badRequest("Invalid date");
+      const member = await memberOf(request.params.roomId, request.auth.user.id);
+      return ok({ targetMessageId: await messageIdByDate(ctx.db, member, at) });
+    },
+  );
+
+  app.get(
+    "/api/messenger/messages/search",
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Search the caller's text messages of a room (case-insensitive substring), newest first",
+        querystring: Type.Object({
+          roomId: Type.Optional(Type.String()),
+          keyword: Type.Optional(Type.String()),
+          itemsPerBatch: Type.Optional(Type.String()),
+          cursor: Type.Optional(Type.String()),
+        }),
+        response: {
+          200: Envelope(
+            Type.Object({ list: Type.Array(Type.Intersect([Type.Object({ id: Type.Integer() }), MessageItem])), count: Type.Integer() }),
+          ),
+        },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      if (q.roomId === undefined || q.roomId === "") throw badRequest("roomId required");
+      if (positiveInt(q.roomId) === null) throw badRequest("roomId must be a positive integer");
+      const keyword = q.keyword?.trim() ?? "";
+      if (keyword === "") throw badRequest("Keyword required");
+      if ([...keyword].length < SEARCH_MIN_CHARS) throw badRequest(`Keyword must be at least ${SEARCH_MIN_CHARS} characters`);
+      const limit = Math.min(positiveInt(q.itemsPerBatch) ?? SEARCH_LIMIT, SEARCH_MAX_LIMIT);
+      const cursor = positiveInt(q.cursor) ?? undefined;
+      const member = await memberOf(q.roomId, request.auth.user.id);
+      const { rows, count } = await searchMessages(ctx.db, ctx.dialect, member, { keyword, limit, cursor });
+      const items = await messageItems(ctx.db, rows);
+      return ok({ list: items.map((item) => ({ id: item.messageId, ...item })), count });
+    },
+  );
+}

@@ -1,0 +1,79 @@
+// Access checks and every change to room notes (§4.16); each change also posts a system message.
+import { transact, type AppContext } from "../../context.js";
+import type { Db, Tx } from "../../db/index.js";
+import type { NoteRow, RoomRow, UserRow } from "../../db/schema.js";
+import { forbidden, notFound } from "../../http/errors.js";
+import { createSystemMessage } from "../messages/actions.js";
+import { findRoom, membership } from "../rooms/queries.js";
+import { findNote } from "./queries.js";
+
+export interface NoteInput {
+  title: string;
+  content: string;
+}
+
+/** Access check: 403 unless `userId` is a member of `roomId` (unknown rooms have no members). */
+export async function assertNoteReader(db: Db, roomId: number, userId: number, doing: string): Promise<void> {
+  if (!(await membership(db, roomId, userId))) throw forbidden(`You can't ${doing} because you are not participant in that chat.`);
+}
+
+/** GET /notes/:id access: 404 `Note not found`, then 403 for non-members. */
+export async function readableNote(db: Db, id: number, userId: number): Promise<NoteRow> {
+  const note = await findNote(db, id);
+  if (!note) throw notFound("Note not found");
+  await assertNoteReader(db, note.roomId, userId, "see note");
+  return note;
+}
+
+const nameOf = (u: Pick<UserRow, "displayName" | "id">) => u.displayName ?? `User ${u.id}`;
+
+/** The room a member may change notes of: deleted rooms take no new (system) messages. */
+async function writableRoom(tx: Tx, roomId: number, me: UserRow, doing: string): Promise<RoomRow> {
+  await assertNoteReader(tx, roomId, me.id, doing);
+  const room = (await findRoom(tx, roomId))!;
+  if (room.deleted === 1) throw forbidden("Chat is deleted");
+  return room;
+}
+
+/** POST /notes/roomId/:roomId. */
+export async function createNote(ctx: AppContext, me: UserRow, roomId: number, input: NoteInput): Promise<NoteRow> {
+  return transact(ctx, async (tx, after) => {
+    const room = await writableRoom(tx, roomId, me, "create note");
+    const now = Date.now();
+    const note = await tx
+      .insertInto("notes")
+      .values({ roomId: room.id, userId: me.id, title: input.title, content: input.content, createdAt: now, modifiedAt: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await createSystemMessage(tx, after, room, me, "created_note", `${nameOf(me)} created note ${note.title}`, [{ id: note.id, name: note.title }]);
+    return note;
+  });
+}
+
+/** PUT /notes/:id: 404 `Not found`, 403 for non-members; touches modifiedAt. */
+export async function updateNote(ctx: AppContext, me: UserRow, id: number, input: NoteInput): Promise<NoteRow> {
+  return transact(ctx, async (tx, after) => {
+    const note = await findNote(tx, id);
+    if (!note) throw notFound("Not found");
+    const room = await writableRoom(tx, note.roomId, me, "update note");
+    const updated = await tx
+      .updateTable("notes")
+      .set({ title: input.title, content: input.content, modifiedAt: Math.max(Date.now(), note.modifiedAt + 1) })
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await createSystemMessage(tx, after, room, me, "updated_note", `${nameOf(me)} updated note ${updated.title}`, [{ id: updated.id, name: updated.title }]);
+    return updated;
+  });
+}
+
+/** DELETE /notes/:id: hard delete. */
+export async function deleteNote(ctx: AppContext, me: UserRow, id: number): Promise<void> {
+  await transact(ctx, async (tx, after) => {
+    const note = await findNote(tx, id);
+    if (!note) throw notFound("Not found");
+    const room = await writableRoom(tx, note.roomId, me, "delete note");
+    await tx.deleteFrom("notes").where("id", "=", id).execute();
+    await createSystemMessage(tx, after, room, me, "deleted_note", `${nameOf(me)} deleted note ${note.title}`, [{ id: note.id, name: note.title }]);
+  });
+}

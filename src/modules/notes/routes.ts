@@ -1,0 +1,74 @@
+// Room notes (§4.16): members of the note's room only; body validation comes first.
+import Type from "typebox";
+import type { App } from "../../app.js";
+import { badRequest } from "../../http/errors.js";
+import { Envelope, ok, positiveInt } from "../../http/schema.js";
+import { assertNoteReader, createNote, deleteNote, readableNote, updateNote } from "./actions.js";
+import { notesOfRoom } from "./queries.js";
+import { Note, noteView } from "./views.js";
+
+export const NOTE_TITLE_MAX = 135;
+
+const NoteBody = Type.Object({
+  title: Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX }),
+  content: Type.String({ minLength: 1, maxLength: 100_000 }),
+});
+const RoomParams = Type.Object({ roomId: Type.String() });
+const IdParams = Type.Object({ id: Type.String() });
+const NoteResponse = { 200: Envelope(Type.Object({ note: Note })) };
+
+/** Path ids are validated like bodies: before any lookup, a malformed one is a 400. */
+function idOf(value: string, name: string): number {
+  const id = positiveInt(value);
+  if (id === null) throw badRequest(`${name} must be number`);
+  return id;
+}
+
+export default async function noteRoutes(app: App): Promise<void> {
+  const { ctx } = app;
+  const config = { auth: "device" as const };
+  const tags = ["Note"];
+
+  app.get(
+    "/api/messenger/notes/roomId/:roomId",
+    {
+      config,
+      schema: { tags, summary: "Notes of a room, by id", params: RoomParams, response: { 200: Envelope(Type.Object({ notes: Type.Array(Note) })) } },
+    },
+    async (request) => {
+      const roomId = idOf(request.params.roomId, "roomId");
+      await assertNoteReader(ctx.db, roomId, request.auth.user.id, "see notes");
+      return ok({ notes: (await notesOfRoom(ctx.db, roomId)).map(noteView) });
+    },
+  );
+
+  app.post(
+    "/api/messenger/notes/roomId/:roomId",
+    { config, schema: { tags, summary: "Create a note (posts a created_note system message)", params: RoomParams, body: NoteBody, response: NoteResponse } },
+    async (request) => ok({ note: noteView(await createNote(ctx, request.auth.user, idOf(request.params.roomId, "roomId"), request.body)) }),
+  );
+
+  app.get(
+    "/api/messenger/notes/:id",
+    { config, schema: { tags, summary: "Note detail", params: IdParams, response: NoteResponse } },
+    async (request) => ok({ note: noteView(await readableNote(ctx.db, idOf(request.params.id, "id"), request.auth.user.id)) }),
+  );
+
+  app.put(
+    "/api/messenger/notes/:id",
+    { config, schema: { tags, summary: "Update a note (posts an updated_note system message)", params: IdParams, body: NoteBody, response: NoteResponse } },
+    async (request) => ok({ note: noteView(await updateNote(ctx, request.auth.user, idOf(request.params.id, "id"), request.body)) }),
+  );
+
+  app.delete(
+    "/api/messenger/notes/:id",
+    {
+      config,
+      schema: { tags, summary: "Delete a note (posts a deleted_note system message)", params: IdParams, response: { 200: Envelope(Type.Object({ deleted: Type.Boolean() })) } },
+    },
+    async (request) => {
+      await deleteNote(ctx, request.auth.user, idOf(request.params.id, "id"));
+      return ok({ deleted: true });
+    },
+  );
+}

@@ -1,0 +1,22 @@
+// Note rows → the Note model of API.md §2.5.
+import Type from "typebox";
+import type { NoteRow } from "../../db/schema.js";
+
+export const Note = Type.Object({
+  id: Type.Integer(),
+  title: Type.String(),
+  content: Type.String(),
+  roomId: Type.Integer(),
+  createdAt: Type.Integer(),
+  modifiedAt: Type.Integer(),
+});
+export type NoteView = Type.Static<typeof Note>;
+
+export const noteView = (n: NoteRow): NoteView => ({
+  id: n.id,
+  title: n.title,
+  content: n.content,
+  roomId: n.roomId,
+  createdAt: n.createdAt,
+  modifiedAt: n.modifiedAt,
+});

@@ -1,0 +1,76 @@
+// Shared helpers of the notes / webhooks / api-keys / blocks suites: rooms and messages built
+// through the API, error assertions, and reads of the events published after commit.
+import assert from "node:assert/strict";
+import pg from "pg";
+import { call, engine, signUp, type SignedUp, type TestServer } from "./helpers.js";
+import type { OutgoingEvent } from "../src/realtime/events.js";
+
+/**
+ * Closes `server`, waiting on PostgreSQL until the test database has no sessions left before
+ * it is dropped (pg's pool.end() resolves before its connections have closed).
+ */
+export async function stopServer(server: TestServer): Promise<void> {
+  await server.app.close();
+  if (engine === "postgres") {
+    const name = new URL(server.ctx.config.databaseUrl).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
+    await admin.connect();
+    try {
+      for (let i = 0; i < 500; i++) {
+        const r = await admin.query("select count(*)::int as n from pg_stat_activity where datname = $1", [name]);
+        if (r.rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    } finally {
+      await admin.end();
+    }
+  }
+  await server.close();
+}
+
+export function assertError(res: { status: number; body: any }, status: number, mentions?: string | RegExp): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.equal(res.body.status, "error");
+  assert.equal(typeof res.body.message, "string");
+  if (mentions) assert.match(res.body.message, mentions instanceof RegExp ? mentions : new RegExp(mentions), `message: ${res.body.message}`);
+}
+
+export function assertOk(res: { status: number; body: any; text: string }): any {
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.status, "success");
+  return res.body.data;
+}
+
+export const users = (server: TestServer, ...names: string[]): Promise<SignedUp[]> =>
+  Promise.all(names.map((displayName) => signUp(server, { displayName })));
+
+export async function createRoom(server: TestServer, owner: SignedUp, body: Record<string, unknown>): Promise<any> {
+  return assertOk(await call(server, "POST", "/api/messenger/rooms", { token: owner.token, body })).room;
+}
+
+export const groupRoom = (server: TestServer, owner: SignedUp, members: SignedUp[], name = "Group") =>
+  createRoom(server, owner, { name, type: "group", userIds: members.map((m) => m.user.id) });
+
+export const privateRoom = (server: TestServer, a: SignedUp, b: SignedUp) => createRoom(server, a, { userIds: [b.user.id] });
+
+export async function sendText(server: TestServer, from: SignedUp, roomId: number, text: string): Promise<any> {
+  return assertOk(await call(server, "POST", "/api/messenger/messages", { token: from.token, body: { roomId, type: "text", body: { text } } })).message;
+}
+
+/** The room's messages as `who` sees them (room history, newest first). */
+export async function history(server: TestServer, who: SignedUp, roomId: number): Promise<any[]> {
+  return assertOk(await call(server, "GET", `/api/messenger/messages/roomId/${roomId}`, { token: who.token })).list;
+}
+
+/** Events published from now on: call the returned function to read them. */
+export function eventsFrom(server: TestServer): () => OutgoingEvent[] {
+  const start = server.events.events.length;
+  return () => server.events.events.slice(start);
+}
+
+/** Whether `event` reaches `user` (any of their devices). */
+export const reaches = (event: OutgoingEvent, user: SignedUp): boolean =>
+  (event.allUsers === true || event.userIds.includes(user.user.id) || (event.deviceIds ?? []).includes(user.device.id)) &&
+  !(event.excludeDeviceIds ?? []).includes(user.device.id);
+
+export const ofType = (events: OutgoingEvent[], type: string) => events.filter((e) => e.data.type === type);
