@@ -34,7 +34,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
 
 export async function startServer(config: Config, log: Logger = createLogger(config)): Promise<RunningServer> {
   if (config.isTest) log.warn("IS_TEST=1: every verification code is 000000 and no SMS is sent. Never use this in production.");
-  const database = openDatabase(config.databaseUrl);
+  const database = openDatabase(config.databaseUrl, (err) => log.warn({ err }, "database connection lost"));
   try {
     await migrate(database);
   } catch (err) {

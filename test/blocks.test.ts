@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
-import { assertError, assertOk, eventsFrom, groupRoom, history, ofType, privateRoom, reaches, sendText, stopServer, users } from "./room-helpers.js";
+import { assertError, assertOk, eventsFrom, groupRoom, history, ofType, privateRoom, reaches, sendText, users } from "./room-helpers.js";
 import type { OutgoingEvent } from "../src/realtime/events.js";
 
 const BLOCK_KEYS = ["blockedId", "createdAt", "id", "userId"];
@@ -20,7 +20,7 @@ describe("blocks (§4.18)", () => {
   before(async () => {
     server = await startTestServer({ TEAM_MODE: "1" });
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   describe("POST /blocks", () => {
     let alice: SignedUp;

@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { call, newPhone, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
-import { assertError, assertOk, eventsFrom, groupRoom, history, ofType, privateRoom, reaches, sendText, stopServer } from "./room-helpers.js";
+import { assertError, assertOk, eventsFrom, groupRoom, history, ofType, privateRoom, reaches, sendText } from "./room-helpers.js";
 
 const FORWARD = "/api/messenger/messages/forward";
 const SHARE = "/api/messenger/messages/share";
@@ -21,7 +21,7 @@ describe("forwarding", () => {
     [alice, bob, carol, dave] = await Promise.all(["Alice", "Bob", "Carol", "Dave"].map((displayName) => signUp(server, { displayName })));
     group = await groupRoom(server, alice, [bob, carol], "Source");
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   const someone = (name: string) => signUp(server, { displayName: name });
   const forward = (who: SignedUp | null, body: unknown) => call(server, "POST", FORWARD, { ...(who ? { token: who.token } : {}), body });
@@ -339,7 +339,7 @@ describe("forwarding outside team mode", () => {
     server = await startTestServer({ TEAM_MODE: "0" });
     [alice, bob, carol] = await Promise.all(["Alice", "Bob", "Carol"].map((displayName) => signUp(server, { displayName })));
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   const hash = (phone: string) => createHash("sha256").update(phone, "utf8").digest("hex");
   const addContacts = async (who: SignedUp, ...others: SignedUp[]) =>

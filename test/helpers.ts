@@ -33,6 +33,12 @@ async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> 
     async drop() {
       const c = new pg.Client({ connectionString: basePgUrl! });
       await c.connect();
+      // pool.end() resolves before the server's sessions are gone; let them finish first.
+      for (let i = 0; i < 200; i++) {
+        const r = await c.query("select count(*)::int as n from pg_stat_activity where datname = $1", [name]);
+        if (r.rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
     },

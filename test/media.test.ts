@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
-import { assertError, assertOk, groupRoom, privateRoom, sendText, stopServer } from "./room-helpers.js";
+import { assertError, assertOk, groupRoom, privateRoom, sendText } from "./room-helpers.js";
 
 describe("media", () => {
   let server: TestServer;
@@ -53,7 +53,7 @@ describe("media", () => {
     links.push(await send(bob, room.id, "text", { text: "www.example.org rocks" }, { hasLink: true }));
     await sendText(server, bob, room.id, "no link here");
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   describe("GET /gallery", () => {
     it("without a cursor: the newest 6 images and videos, in chronological order", async () => {

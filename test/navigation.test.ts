@@ -3,7 +3,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
-import { assertError, assertOk, groupRoom, history, privateRoom, sendText, stopServer } from "./room-helpers.js";
+import { assertError, assertOk, groupRoom, history, privateRoom, sendText } from "./room-helpers.js";
 
 const M = "/api/messenger/messages";
 
@@ -14,7 +14,7 @@ describe("navigation", () => {
     server = await startTestServer({ TEAM_MODE: "1" });
     [alice, bob, carol, dave] = await Promise.all(["Alice", "Bob", "Carol", "Dave"].map((displayName) => signUp(server, { displayName })));
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   const get = (who: SignedUp | null, path: string) => call(server, "GET", path, who ? { token: who.token } : {});
   const block = async (who: SignedUp, other: SignedUp) =>

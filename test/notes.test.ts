@@ -2,7 +2,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { call, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
-import { assertError, assertOk, eventsFrom, groupRoom, history, ofType, privateRoom, reaches, stopServer, users } from "./room-helpers.js";
+import { assertError, assertOk, eventsFrom, groupRoom, history, ofType, privateRoom, reaches, users } from "./room-helpers.js";
 
 const NOTE_KEYS = ["content", "createdAt", "id", "modifiedAt", "roomId", "title"];
 
@@ -30,7 +30,7 @@ describe("notes (§4.16)", () => {
     group = await groupRoom(server, alice, [bob], "Team");
     foreign = await groupRoom(server, carol, [], "Carol's");
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   describe("POST /notes/roomId/:roomId", () => {
     it("title is required (400), then the same request with a title succeeds", async () => {

@@ -1,32 +1,8 @@
 // Shared helpers of the notes / webhooks / api-keys / blocks suites: rooms and messages built
 // through the API, error assertions, and reads of the events published after commit.
 import assert from "node:assert/strict";
-import pg from "pg";
-import { call, engine, signUp, type SignedUp, type TestServer } from "./helpers.js";
+import { call, signUp, type SignedUp, type TestServer } from "./helpers.js";
 import type { OutgoingEvent } from "../src/realtime/events.js";
-
-/**
- * Closes `server`, waiting on PostgreSQL until the test database has no sessions left before
- * it is dropped (pg's pool.end() resolves before its connections have closed).
- */
-export async function stopServer(server: TestServer): Promise<void> {
-  await server.app.close();
-  if (engine === "postgres") {
-    const name = new URL(server.ctx.config.databaseUrl).pathname.slice(1);
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    try {
-      for (let i = 0; i < 500; i++) {
-        const r = await admin.query("select count(*)::int as n from pg_stat_activity where datname = $1", [name]);
-        if (r.rows[0].n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    } finally {
-      await admin.end();
-    }
-  }
-  await server.close();
-}
 
 export function assertError(res: { status: number; body: any }, status: number, mentions?: string | RegExp): void {
   assert.equal(res.status, status, JSON.stringify(res.body));

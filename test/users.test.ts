@@ -2,33 +2,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import pg from "pg";
-import { call, engine, newPhone, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
-
-/**
- * Closes `server`. Works around a teardown race on PostgreSQL (see the report): pg's
- * pool.end() resolves before its connections have closed, and the harness then drops the
- * database WITH (FORCE); a connection killed that way makes the pool emit an unhandled
- * 'error'. So: close the app, wait until the database has no sessions left, then close.
- */
-async function stopServer(server: TestServer): Promise<void> {
-  await server.app.close();
-  if (engine === "postgres") {
-    const name = new URL(server.ctx.config.databaseUrl).pathname.slice(1);
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    try {
-      for (let i = 0; i < 500; i++) {
-        const r = await admin.query("select count(*)::int as n from pg_stat_activity where datname = $1", [name]);
-        if (r.rows[0].n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    } finally {
-      await admin.end();
-    }
-  }
-  await server.close();
-}
+import { call, newPhone, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const ME = "/api/messenger/me";
@@ -92,7 +66,7 @@ describe("users (contacts-only mode)", () => {
   before(async () => {
     server = await startTestServer();
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   describe("GET /me", () => {
     it("returns the caller as a full User model", async () => {
@@ -479,7 +453,7 @@ describe("users (team mode)", () => {
   before(async () => {
     server = await startTestServer({ TEAM_MODE: "1" });
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   it("GET /users/:id returns any user", async () => {
     const a = await signUp(server);

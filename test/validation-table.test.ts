@@ -3,33 +3,7 @@
 // more line in ENDPOINTS.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import pg from "pg";
-import { call, engine, signUp, startTestServer, type TestServer } from "./helpers.js";
-
-/**
- * Closes `server`. Works around a teardown race on PostgreSQL (see the report): pg's
- * pool.end() resolves before its connections have closed, and the harness then drops the
- * database WITH (FORCE); a connection killed that way makes the pool emit an unhandled
- * 'error'. So: close the app, wait until the database has no sessions left, then close.
- */
-async function stopServer(server: TestServer): Promise<void> {
-  await server.app.close();
-  if (engine === "postgres") {
-    const name = new URL(server.ctx.config.databaseUrl).pathname.slice(1);
-    const admin = new pg.Client({ connectionString: process.env.DATABASE_URL });
-    await admin.connect();
-    try {
-      for (let i = 0; i < 500; i++) {
-        const r = await admin.query("select count(*)::int as n from pg_stat_activity where datname = $1", [name]);
-        if (r.rows[0].n === 0) break;
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
-    } finally {
-      await admin.end();
-    }
-  }
-  await server.close();
-}
+import { call, signUp, startTestServer, type TestServer } from "./helpers.js";
 
 /** What a body field must be (§1.3: strict JSON types). */
 type Kind =
@@ -88,7 +62,7 @@ describe("validation table", () => {
     server = await startTestServer();
     token = (await signUp(server)).token;
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   for (const ep of ENDPOINTS) {
     const name = `${ep.method} ${ep.path}`;

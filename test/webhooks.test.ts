@@ -2,7 +2,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { call, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
-import { assertError, assertOk, eventsFrom, groupRoom, privateRoom, stopServer, users } from "./room-helpers.js";
+import { assertError, assertOk, eventsFrom, groupRoom, privateRoom, users } from "./room-helpers.js";
 
 const WEBHOOK_KEYS = ["createdAt", "id", "modifiedAt", "roomId", "url", "verifySignature"];
 const NOT_ALLOWED = "not in room or he is not admin";
@@ -30,7 +30,7 @@ describe("webhooks (§4.17)", () => {
     dm = await privateRoom(server, alice, bob);
     foreign = await groupRoom(server, carol, [], "Carol's");
   });
-  after(() => stopServer(server));
+  after(() => server.close());
 
   describe("POST /webhooks/roomId/:roomId", () => {
     it("url is required (400); http://link.ba is accepted", async () => {

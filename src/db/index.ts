@@ -31,7 +31,8 @@ export interface Database {
 // int8 (ids, epoch-ms times, counts) as JS numbers: ids stay integers in JSON on both engines.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export function openDatabase(url: string): Database {
+/** `onError` hears about connection failures outside a query (e.g. PostgreSQL restarting). */
+export function openDatabase(url: string, onError: (err: Error) => void = () => {}): Database {
   if (url.startsWith("sqlite:")) {
     const file = url.slice("sqlite:".length);
     const memory = file === ":memory:";
@@ -46,6 +47,8 @@ export function openDatabase(url: string): Database {
     return { db, dialect: "sqlite", stats, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on("error", onError);
   const stats = { queries: 0 };
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()], log: () => void stats.queries++ });
   return { db, dialect: "postgres", stats, close: () => db.destroy() };

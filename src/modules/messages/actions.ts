@@ -41,16 +41,6 @@ async function blockersIn(tx: Tx, room: RoomRow, members: number[], authorId: nu
  * message and does nothing else.
  */
 export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
-  if (m.localId) {
-    const existing = await tx
-      .selectFrom("messages")
-      .selectAll()
-      .where("roomId", "=", m.room.id)
-      .where("fromUserId", "=", m.fromUserId)
-      .where("localId", "=", m.localId)
-      .executeTakeFirst();
-    if (existing) return { message: existing, created: false };
-  }
   const members = await memberIds(tx, m.room.id);
   const blockers = await blockersIn(tx, m.room, members, m.fromUserId);
   const now = Date.now();
@@ -72,8 +62,15 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
       createdAt: now,
       modifiedAt: now,
     })
+    // A concurrent send with the same localId waits for the first one and then inserts nothing.
+    .onConflict((oc) => oc.columns(["roomId", "fromUserId", "localId"]).doNothing())
     .returningAll()
-    .executeTakeFirstOrThrow();
+    .executeTakeFirst();
+  if (!message) {
+    const existing = await findByLocalId(tx, m.room.id, m.fromUserId, m.localId!);
+    if (!existing) throw new Error("message with this localId vanished");
+    return { message: existing, created: false };
+  }
   const records = await tx
     .insertInto("messageRecords")
     .values(
@@ -112,6 +109,9 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
   }
   return { message, created: true };
 }
+
+const findByLocalId = (tx: Tx, roomId: number, fromUserId: number, localId: string) =>
+  tx.selectFrom("messages").selectAll().where("roomId", "=", roomId).where("fromUserId", "=", fromUserId).where("localId", "=", localId).executeTakeFirst();
 
 /** §2.6 system message by `actor` (room administration, notes). */
 export async function createSystemMessage(
@@ -163,7 +163,7 @@ export async function checkedBody(
         .selectFrom("files")
         .select("id")
         .where("id", "=", id)
-        .where((eb) => eb.or([eb("userId", "=", senderId), eb("userId", "is", null)]))
+        .where("userId", "=", senderId)
         .executeTakeFirst()) !== undefined;
     if (!(await ownFile(body.fileId))) throw badRequest("Invalid fileId");
     if (body.thumbId !== undefined && body.thumbId !== null && !(await ownFile(body.thumbId))) throw badRequest("Invalid thumbId");
@@ -203,18 +203,11 @@ export interface SendInput {
 export async function sendMessage(ctx: AppContext, sender: { userId: number; deviceId: number | null }, input: SendInput): Promise<MessageView> {
   return transact(ctx, async (tx, after) => {
     const room = await postableRoom(tx, sender.userId, input.roomId, { notMember: () => badRequest("Chat user not found") });
-    if (input.localId) {
-      const existing = await tx
-        .selectFrom("messages")
-        .select("id")
-        .where("roomId", "=", room.id)
-        .where("fromUserId", "=", sender.userId)
-        .where("localId", "=", input.localId)
-        .executeTakeFirst();
-      if (existing) return messageView(tx, (await copyOf(tx, sender.userId, existing.id))!);
-    }
+    // A retried send returns the first message before the body is looked at again.
+    const existing = input.localId ? await findByLocalId(tx, room.id, sender.userId, input.localId) : undefined;
+    if (existing) return messageView(tx, (await copyOf(tx, sender.userId, existing.id))!);
     const body = await checkedBody(tx, sender.userId, room.id, input.type, input.body, input.replyId);
-    const { message } = await createMessage(tx, after, {
+    const { message, created } = await createMessage(tx, after, {
       room,
       fromUserId: sender.userId,
       fromDeviceId: sender.deviceId,
@@ -224,7 +217,7 @@ export async function sendMessage(ctx: AppContext, sender: { userId: number; dev
       replyId: input.replyId ?? null,
       hasLink: input.hasLink ?? false,
     });
-    return messageView(tx, asCopy(message));
+    return messageView(tx, created ? asCopy(message) : (await copyOf(tx, sender.userId, message.id))!);
   });
 }
 

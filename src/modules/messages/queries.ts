@@ -9,12 +9,31 @@ import type { CopyRow } from "./views.js";
 
 type From = DB & { m: DB["messages"]; e: DB["messageExceptions"]; ru: DB["roomUsers"] };
 
+const MESSAGE_COLUMNS = [
+  "m.id",
+  "m.roomId",
+  "m.fromUserId",
+  "m.fromDeviceId",
+  "m.type",
+  "m.body",
+  "m.localId",
+  "m.replyId",
+  "m.totalUserCount",
+  "m.deliveredCount",
+  "m.seenCount",
+  "m.deleted",
+  "m.isForwarded",
+  "m.hasLink",
+  "m.createdAt",
+  "m.modifiedAt",
+] as const;
+
 /** messages `m` with the viewer's exception `e`, selecting the CopyRow shape. */
 export function copies(db: Db, userId: number): SelectQueryBuilder<From, "m" | "e", CopyRow> {
   return db
     .selectFrom("messages as m")
     .leftJoin("messageExceptions as e", (j) => j.onRef("e.messageId", "=", "m.id").on("e.userId", "=", userId))
-    .selectAll("m")
+    .select(MESSAGE_COLUMNS)
     .select(["e.kind as exKind", "e.modifiedAt as exModifiedAt"]) as unknown as SelectQueryBuilder<From, "m" | "e", CopyRow>;
 }
 
@@ -162,7 +181,18 @@ export async function recordsSince(db: Db, device: DeviceRow, opts: { since: num
     .innerJoin("messages as m", "m.id", "r.messageId")
     .where("r.modifiedAt", ">", opts.since)
     .where("m.modifiedAt", ">=", device.createdAt)
-    .whereRef("m.createdAt", ">=", "ru.createdAt");
+    .whereRef("m.createdAt", ">=", "ru.createdAt")
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("messageExceptions as e")
+            .select("e.id")
+            .whereRef("e.messageId", "=", "m.id")
+            .where("e.userId", "=", device.userId)
+            .where("e.kind", "=", "hidden"),
+        ),
+      ),
+    );
   const [rows, total] = await Promise.all([
     q
       .selectAll("r")

@@ -140,7 +140,7 @@ export async function listRooms(db: Db, me: number, opts: { page: number; keywor
   return { rows, count: Number(total.n) };
 }
 
-/** The non-deleted private room of exactly `a` and `b`. */
+/** The non-deleted private room of exactly `a` and `b` (room API-key bots may be in it too). */
 export async function privateRoomOf(db: Db, a: number, b: number): Promise<RoomRow | undefined> {
   return db
     .selectFrom("rooms as r")
@@ -149,7 +149,16 @@ export async function privateRoomOf(db: Db, a: number, b: number): Promise<RoomR
     .selectAll("r")
     .where("r.type", "=", "private")
     .where("r.deleted", "=", 0)
-    .where(({ selectFrom }) => selectFrom("roomUsers as rc").select(sql<number>`count(*)`.as("n")).whereRef("rc.roomId", "=", "r.id"), "=", 2)
+    .where(
+      ({ selectFrom }) =>
+        selectFrom("roomUsers as rc")
+          .innerJoin("users as uc", "uc.id", "rc.userId")
+          .select(sql<number>`count(*)`.as("n"))
+          .whereRef("rc.roomId", "=", "r.id")
+          .where("uc.isBot", "=", 0),
+      "=",
+      2,
+    )
     .orderBy("r.id")
     .executeTakeFirst();
 }
@@ -213,10 +222,19 @@ export async function hasBlocked(db: Db, userId: number, blockedId: number): Pro
   return row !== undefined;
 }
 
-/** In a private room: the other member's id (undefined for groups or lone members). */
+/** In a private room: the other human member's id (undefined for groups or lone members). */
 export async function privatePeer(db: Db, room: RoomRow, me: number): Promise<number | undefined> {
   if (room.type !== "private") return undefined;
-  return (await memberIds(db, room.id)).find((id) => id !== me);
+  const peer = await db
+    .selectFrom("roomUsers as ru")
+    .innerJoin("users as u", "u.id", "ru.userId")
+    .select("ru.userId")
+    .where("ru.roomId", "=", room.id)
+    .where("ru.userId", "!=", me)
+    .where("u.isBot", "=", 0)
+    .orderBy("ru.id")
+    .executeTakeFirst();
+  return peer?.userId;
 }
 
 /**
