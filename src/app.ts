@@ -76,7 +76,8 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     loggerInstance: ctx.log as Logger as FastifyBaseLogger,
     genReqId: () => randomUUID(),
     bodyLimit: BODY_LIMIT,
-    routerOptions: { ignoreTrailingSlash: true },
+    // clientIds of up to 255 characters travel URL-encoded in a path parameter (§5.4).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
     // Per-request log lines cost more than the requests on hot paths; /metrics counts them.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",

@@ -411,11 +411,14 @@ describe("files: upload, verify, download", () => {
       const v = await call(server, "POST", "/api/upload/files/verify", { token: alice.token, body: verifyBody(clientId, Buffer.from("data"), 1) });
       assert.equal(v.status, 400, `verify ${JSON.stringify(clientId)}`);
     }
-    for (const encoded of ["..", "%2E%2E", "%2e", "..%2Fx", "a%2Fb", "a%5Cb", "a%00b", "a/b"]) {
+    for (const encoded of ["..", "%2E%2E", "%2e", "..%2Fx", "a%2Fb", "a%5Cb", "a%00b"]) {
       const res = await rawGet(server, `/api/upload/files/check/${encoded}`, { accesstoken: alice.token });
       assert.equal(res.status, 400, `check ${encoded}`);
       assert.equal(res.body.status, "error");
     }
+    const unencoded = await rawGet(server, "/api/upload/files/check/a/b", { accesstoken: alice.token });
+    assert.equal(unencoded.status, 404, "an unencoded slash is another path, never a clientId");
+    assert.equal(unencoded.body.status, "error");
   });
 
   it("a 255-character clientId with unusual characters works end to end", async () => {

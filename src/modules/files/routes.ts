@@ -49,21 +49,20 @@ export default async function fileRoutes(app: App): Promise<void> {
       async (request) => ok({ uploadedChunks: await uploadChunk(ctx, request.auth.user.id, request.body) }),
     );
 
-    // A wildcard, not `:clientId`: the router caps named parameters at 100 characters.
     app.get(
-      `${prefix}/files/check/*`,
+      `${prefix}/files/check/:clientId`,
       {
         config: { auth: "device" },
         schema: {
           hide,
           tags: ["File"],
           summary: "Chunk indexes received so far for the caller's upload (404 if none)",
-          params: Type.Object({ "*": Type.String() }),
+          params: Type.Object({ clientId: Type.String() }),
           response: ChunksResponse,
         },
       },
       async (request) => {
-        const clientId = request.params["*"].replace(/\/$/, "");
+        const clientId = request.params.clientId;
         return ok({ uploadedChunks: await uploadedChunks(ctx, request.auth.user.id, clientId) });
       },
     );
