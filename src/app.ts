@@ -23,6 +23,8 @@ import { describeValidationError, validatorCompiler } from "./http/validation.js
 import { authenticateDevice } from "./modules/auth/actions.js";
 import { authenticateApiKey } from "./modules/apikeys/queries.js";
 import authRoutes from "./modules/auth/routes.js";
+import botRoutes from "./modules/bot/routes.js";
+import sseRoutes from "./modules/sse/routes.js";
 import contactRoutes from "./modules/contacts/routes.js";
 import deviceRoutes from "./modules/devices/routes.js";
 import fileRoutes from "./modules/files/routes.js";
@@ -142,7 +144,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   });
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
-  for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, navigationRoutes, mediaRoutes]) {
+  for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
     await routes(app);
   }
   return app;

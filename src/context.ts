@@ -2,7 +2,9 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { Db, Dialect, Tx } from "./db/index.js";
+import type { EventBus } from "./realtime/bus.js";
 import type { EventSink, OutgoingEvent } from "./realtime/events.js";
+import type { SseHub } from "./realtime/hub.js";
 import type { RateLimiter } from "./http/rateLimit.js";
 import type { SmsSender } from "./providers/sms.js";
 
@@ -12,7 +14,11 @@ export interface AppContext {
   dialect: Dialect;
   dbStats: { queries: number };
   log: Logger;
+  /** Where actions publish their events after commit (the bus, which feeds every hub). */
   events: EventSink;
+  /** This process's open SSE streams. */
+  hub: SseHub;
+  bus: EventBus;
   sms: SmsSender;
   limiter: RateLimiter;
 }

@@ -71,7 +71,7 @@ async function migrateOnly(): Promise<void> {
 }
 
 async function routes(): Promise<void> {
-  const cfg = { ...config(), databaseUrl: "sqlite::memory:", logLevel: "silent" };
+  const cfg = { ...config(), databaseUrl: "sqlite::memory:", redisUrl: null, logLevel: "silent" };
   const database = openDatabase(cfg.databaseUrl);
   const list: string[] = [];
   const app = await createApp(await buildContext(cfg, createLogger(cfg), database), { routes: list });

@@ -6,7 +6,9 @@ import type { AppContext } from "./context.js";
 import { migrate, openDatabase, type Database } from "./db/index.js";
 import { RateLimiter } from "./http/rateLimit.js";
 import { createSmsSender } from "./providers/sms.js";
-import { RecordingSink, type EventSink } from "./realtime/events.js";
+import { LocalBus, RedisBus, type EventBus } from "./realtime/bus.js";
+import type { RecordingSink } from "./realtime/events.js";
+import { SseHub } from "./realtime/hub.js";
 
 export interface RunningServer {
   app: App;
@@ -19,20 +21,40 @@ export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel });
 }
 
-export async function buildContext(config: Config, log: Logger, database: Database, events: EventSink = new RecordingSink()): Promise<AppContext> {
+export interface ServerOptions {
+  /** Also keep every published event here (tests read what actions announced). */
+  recorder?: RecordingSink;
+}
+
+export async function buildContext(config: Config, log: Logger, database: Database, opts: ServerOptions = {}): Promise<AppContext> {
+  const hub = new SseHub();
+  const deliver = (events: Parameters<SseHub["deliver"]>[0]) => hub.deliver(events);
+  let bus: EventBus = new LocalBus(deliver);
+  if (config.redisUrl) {
+    const redis = new RedisBus(config.redisUrl, deliver, log);
+    await redis.start();
+    bus = redis;
+  }
   return {
     config,
     db: database.db,
     dialect: database.dialect,
     dbStats: database.stats,
     log,
-    events,
+    hub,
+    bus,
+    events: {
+      publish(events) {
+        opts.recorder?.publish(events);
+        bus.publish(events);
+      },
+    },
     sms: createSmsSender(config, log),
     limiter: new RateLimiter(config.rateLimit),
   };
 }
 
-export async function startServer(config: Config, log: Logger = createLogger(config)): Promise<RunningServer> {
+export async function startServer(config: Config, log: Logger = createLogger(config), opts: ServerOptions = {}): Promise<RunningServer> {
   if (config.isTest) log.warn("IS_TEST=1: every verification code is 000000 and no SMS is sent. Never use this in production.");
   const database = openDatabase(config.databaseUrl, (err) => log.warn({ err }, "database connection lost"));
   try {
@@ -41,9 +63,12 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     await database.close();
     throw err;
   }
-  const ctx = await buildContext(config, log, database);
+  const ctx = await buildContext(config, log, database, opts);
   const app = await createApp(ctx);
+  // Open streams never end by themselves: end them first so the server can close.
+  app.addHook("preClose", async () => ctx.hub.closeAll());
   app.addHook("onClose", async () => {
+    await ctx.bus.close();
     await database.close();
   });
   const address = await app.listen({ port: config.port, host: config.host });

@@ -8,7 +8,7 @@ import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import { startServer, type RunningServer } from "../src/server.js";
-import type { RecordingSink } from "../src/realtime/events.js";
+import { RecordingSink } from "../src/realtime/events.js";
 
 export interface TestServer extends RunningServer {
   /** Events handed to the sink after commit (until the real-time hub replaces the sink). */
@@ -60,10 +60,11 @@ export async function startTestServer(env: Record<string, string> = {}): Promise
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...env,
   });
-  const server = await startServer(config, pino({ level: config.logLevel }));
+  const events = new RecordingSink();
+  const server = await startServer(config, pino({ level: config.logLevel }), { recorder: events });
   return {
     ...server,
-    events: server.ctx.events as RecordingSink,
+    events,
     dataDir,
     async close() {
       await server.close();

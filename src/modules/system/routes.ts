@@ -12,8 +12,11 @@ export default async function systemRoutes(app: App): Promise<void> {
     {
       schema: {
         tags: ["System"],
-        summary: "Health: 200 once the database answers",
-        response: { 200: Type.Object({ status: Type.String() }), 503: Type.Object({ status: Type.String(), message: Type.String() }) },
+        summary: "Health: 200 once the database answers; status degraded while Redis is unreachable",
+        response: {
+          200: Type.Object({ status: Type.String(), message: Type.Optional(Type.String()) }),
+          503: Type.Object({ status: Type.String(), message: Type.String() }),
+        },
       },
     },
     async (_request, reply) => {
@@ -23,6 +26,8 @@ export default async function systemRoutes(app: App): Promise<void> {
         ctx.log.error({ err }, "health check: database unreachable");
         return reply.code(503).send({ status: "error", message: "database unreachable" });
       }
+      // Requests keep working without Redis; only other instances' streams miss events.
+      if (!ctx.bus.healthy()) return { status: "degraded", message: "redis unreachable: real-time events stay on this instance" };
       return { status: "ok" };
     },
   );

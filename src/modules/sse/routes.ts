@@ -1,0 +1,35 @@
+// GET /api/sse (§6): one stream per request, addressed to the caller's device.
+import Type from "typebox";
+import type { App } from "../../app.js";
+
+export default async function sseRoutes(app: App): Promise<void> {
+  const { hub } = app.ctx;
+
+  app.get(
+    "/api/sse",
+    {
+      config: { auth: "device", tokenInQuery: true },
+      schema: {
+        tags: ["Events"],
+        summary: "Server-sent events of the caller's device (token in the accesstoken header or query)",
+        querystring: Type.Object({ accesstoken: Type.Optional(Type.String()), accessToken: Type.Optional(Type.String()) }),
+      },
+    },
+    async (request, reply) => {
+      reply.hijack();
+      const res = reply.raw;
+      res.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        "Content-Type": "text/event-stream",
+        "Cache-Control": "no-cache",
+        Connection: "keep-alive",
+        "X-Accel-Buffering": "no",
+      });
+      request.raw.socket.setNoDelay(true);
+      request.raw.socket.setKeepAlive(true);
+      const stream = { deviceId: request.auth.device.id, userId: request.auth.user.id, res };
+      res.on("close", () => hub.remove(stream));
+      hub.add(stream);
+    },
+  );
+}
