@@ -20,7 +20,7 @@ const basePgUrl = process.env.DATABASE_URL?.startsWith("postgres") ? process.env
 
 export const engine = basePgUrl ? "postgres" : "sqlite";
 
-async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `spika_test_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: basePgUrl! });
   await admin.connect();
