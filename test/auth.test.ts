@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { call, newPhone, signUp, startTestServer, type Res, type TestServer } from "./helpers.js";
+import { assertError, assertOk, call, newPhone, signUp, startTestServer, type TestServer } from "./helpers.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 const AUTH = "/api/messenger/auth";
@@ -16,18 +16,7 @@ const LOGOUT = "/api/messenger/auth/logout";
 const newDeviceId = () => `dev-${randomBytes(6).toString("hex")}`;
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
-function assertError(res: Res, status: number, field?: string) {
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
-  assert.equal(res.body.status, "error");
-  assert.equal(typeof res.body.message, "string");
-  if (field) assert.match(res.body.message, new RegExp(field), `message names ${field}`);
-}
 
-function assertOk(res: Res) {
-  assert.equal(res.status, 200, `expected 200, got ${res.status}: ${res.text}`);
-  assert.equal(res.body.status, "success");
-  return res.body.data;
-}
 
 const requestCode = (server: TestServer, telephoneNumber: string, deviceId: string, headers?: Record<string, string>) =>
   call(server, "POST", AUTH, { body: { telephoneNumber, deviceId }, headers });

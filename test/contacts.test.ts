@@ -2,19 +2,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { call, newPhone, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { assertError, call, newPhone, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const randomHash = () => randomBytes(32).toString("hex");
 const CONTACTS = "/api/messenger/contacts";
 const MINUTE = 60 * 1000;
 
-function assertError(res: { status: number; body: any }, status: number, mentions?: string): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.status, "error");
-  assert.equal(typeof res.body.message, "string");
-  if (mentions) assert.match(res.body.message, new RegExp(mentions), `message names ${mentions}: ${res.body.message}`);
-}
 
 const upload = (server: TestServer, who: SignedUp, contacts: unknown, isLastPage?: boolean) =>
   call(server, "POST", CONTACTS, { token: who.token, body: isLastPage === undefined ? { contacts } : { contacts, isLastPage } });

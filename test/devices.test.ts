@@ -1,22 +1,11 @@
 // The caller's device and its push token (API.md §3.12, §3.13), black-box over HTTP.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { call, signUp, startTestServer, type Res, type TestServer } from "./helpers.js";
+import { assertError, assertOk, call, signUp, startTestServer, type TestServer } from "./helpers.js";
 
 const DEVICE = "/api/messenger/device";
 
-function assertOk(res: Res) {
-  assert.equal(res.status, 200, `expected 200, got ${res.status}: ${res.text}`);
-  assert.equal(res.body.status, "success");
-  return res.body.data;
-}
 
-function assertError(res: Res, status: number, field?: string) {
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);
-  assert.equal(res.body.status, "error");
-  assert.equal(typeof res.body.message, "string");
-  if (field) assert.match(res.body.message, new RegExp(field), `message names ${field}`);
-}
 
 const DEVICE_KEYS = ["id", "userId", "token", "tokenExpiredAt", "osName", "osVersion", "appVersion", "deviceName", "pushToken", "deviceId", "type"].sort();
 

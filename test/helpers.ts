@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import assert from "node:assert/strict";
 import pg from "pg";
 import pino from "pino";
 import { loadConfig } from "../src/config.js";
@@ -45,29 +46,59 @@ export async function freshPostgres(): Promise<{ url: string; drop(): Promise<vo
   };
 }
 
-/** Starts a server with test defaults (IS_TEST=1, RATE_LIMIT=off, port 0) plus `env`. */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+/** A database and data folder that outlive servers (restart tests start several servers on one). */
+export interface TestDatabase {
+  /** DATABASE_URL: a temporary SQLite file, or a fresh PostgreSQL database. */
+  url: string;
+  dataDir: string;
+  drop(): Promise<void>;
+}
+
+export async function testDatabase(): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), "spika-test-"));
-  const pgDb = basePgUrl && !env.DATABASE_URL ? await freshPostgres() : null;
+  const pgDb = basePgUrl ? await freshPostgres() : null;
+  return {
+    url: pgDb?.url ?? `sqlite:${join(dataDir, "spika.db")}`,
+    dataDir,
+    async drop() {
+      await pgDb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestServerOptions {
+  /** Run on this database instead of a fresh one; closing the server then keeps it. */
+  database?: TestDatabase;
+  /** Where the server's log lines go (pino JSON lines; set LOG_LEVEL in `env`). */
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Starts a server with test defaults (IS_TEST=1, RATE_LIMIT=off, port 0) plus `env`. */
+export async function startTestServer(env: Record<string, string> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
+  const dataDir = opts.database?.dataDir ?? mkdtempSync(join(tmpdir(), "spika-test-"));
+  const pgDb = !opts.database && basePgUrl && !env.DATABASE_URL ? await freshPostgres() : null;
   const config = loadConfig({
     PORT: "0",
     HOST: "127.0.0.1",
     IS_TEST: "1",
     RATE_LIMIT: "off",
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
-    DATABASE_URL: pgDb?.url ?? `sqlite:${join(dataDir, "spika.db")}`,
+    DATABASE_URL: opts.database?.url ?? pgDb?.url ?? `sqlite:${join(dataDir, "spika.db")}`,
     UPLOAD_DIR: join(dataDir, "uploads"),
     ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     ...env,
   });
   const events = new RecordingSink();
-  const server = await startServer(config, pino({ level: config.logLevel }), { recorder: events });
+  const log = opts.logStream ? pino({ level: config.logLevel }, opts.logStream) : pino({ level: config.logLevel });
+  const server = await startServer(config, log, { recorder: events });
   return {
     ...server,
     events,
     dataDir,
     async close() {
       await server.close();
+      if (opts.database) return;
       await pgDb?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
@@ -134,4 +165,19 @@ export async function signUp(
     user = m.body.data.user;
   }
   return { token: v.body.data.device.token, user, device: v.body.data.device, deviceId, phone };
+}
+
+/** A 4xx/5xx answer in the §1.2 error envelope, optionally with a message matching `mentions`. */
+export function assertError(res: { status: number; body: any }, status: number, mentions?: string | RegExp): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.equal(res.body.status, "error");
+  assert.equal(typeof res.body.message, "string");
+  if (mentions) assert.match(res.body.message, mentions instanceof RegExp ? mentions : new RegExp(mentions), `message: ${res.body.message}`);
+}
+
+/** A 200 success envelope; returns its `data`. */
+export function assertOk(res: { status: number; body: any; text: string }): any {
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.status, "success");
+  return res.body.data;
 }

@@ -3,7 +3,7 @@
 // and the per-room item with this device's copy.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { assertOk, assertError, call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
 
 const HISTORY = "/api/messenger/history";
 
@@ -16,22 +16,12 @@ after(async () => {
   await server?.close();
 });
 
-function assertError(res: { status: number; body: any }, status: number): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.status, "error");
-  assert.equal(typeof res.body.message, "string");
-}
 
-async function ok(res: { status: number; body: any; text: string }): Promise<any> {
-  assert.equal(res.status, 200, res.text);
-  assert.equal(res.body.status, "success");
-  return res.body.data;
-}
 
 const user = (displayName?: string) => signUp(server, { displayName });
 
 async function createRoom(who: SignedUp, body: Record<string, unknown>): Promise<any> {
-  return (await ok(await call(server, "POST", "/api/messenger/rooms", { token: who.token, body }))).room;
+  return (await assertOk(await call(server, "POST", "/api/messenger/rooms", { token: who.token, body }))).room;
 }
 
 const privateRoom = (who: SignedUp, peer: SignedUp) => createRoom(who, { userIds: [peer.user.id] });
@@ -39,11 +29,11 @@ const group = (who: SignedUp, name: string, others: SignedUp[] = []) =>
   createRoom(who, { name, type: "group", userIds: others.map((o) => o.user.id) });
 
 async function send(who: SignedUp, roomId: number, text: string): Promise<any> {
-  return (await ok(await call(server, "POST", "/api/messenger/messages", { token: who.token, body: { roomId, type: "text", body: { text } } }))).message;
+  return (await assertOk(await call(server, "POST", "/api/messenger/messages", { token: who.token, body: { roomId, type: "text", body: { text } } }))).message;
 }
 
 async function history(who: SignedUp, query = ""): Promise<any> {
-  return ok(await call(server, "GET", HISTORY + query, { token: who.token }));
+  return assertOk(await call(server, "GET", HISTORY + query, { token: who.token }));
 }
 
 /**
@@ -60,7 +50,7 @@ const roomIdsOf = (data: any) => data.list.map((i: any) => i.roomId);
 const itemOf = (data: any, roomId: number) => data.list.find((i: any) => i.roomId === roomId);
 
 async function roomItem(who: SignedUp, roomId: number | string): Promise<any> {
-  return ok(await call(server, "GET", `${HISTORY}/roomId/${roomId}`, { token: who.token }));
+  return assertOk(await call(server, "GET", `${HISTORY}/roomId/${roomId}`, { token: who.token }));
 }
 
 describe("GET /history", () => {
@@ -70,7 +60,7 @@ describe("GET /history", () => {
     const room = await privateRoom(me, peer);
     const msg = await send(peer, room.id, "hi");
     const res = await call(server, "GET", HISTORY, { headers: { accessToken: me.token } });
-    const data = await ok(res);
+    const data = await assertOk(res);
     assert.ok(Array.isArray(data.list));
     assert.deepEqual(Object.keys(data).sort(), ["count", "limit", "list", "page"]);
     assert.equal(data.limit, 20);
@@ -245,7 +235,7 @@ describe("GET /history", () => {
     await send(me, room.id, "mine");
     assert.equal(itemOf(await history(me), room.id).unreadCount, 2);
     assert.equal(itemOf(await history(peer), room.id).unreadCount, 1);
-    await ok(await call(server, "POST", `/api/messenger/messages/${room.id}/seen`, { token: me.token }));
+    await assertOk(await call(server, "POST", `/api/messenger/messages/${room.id}/seen`, { token: me.token }));
     assert.equal(itemOf(await history(me), room.id).unreadCount, 0);
     assert.equal(itemOf(await history(peer), room.id).unreadCount, 1);
   });
@@ -256,14 +246,14 @@ describe("GET /history", () => {
     const a = await privateRoom(me, peer);
     const b = await group(me, "Flags", [peer]);
     await send(me, a.id, "x");
-    await ok(await call(server, "POST", `/api/messenger/rooms/${a.id}/mute`, { token: me.token }));
-    await ok(await call(server, "POST", `/api/messenger/rooms/${b.id}/pin`, { token: me.token }));
+    await assertOk(await call(server, "POST", `/api/messenger/rooms/${a.id}/mute`, { token: me.token }));
+    await assertOk(await call(server, "POST", `/api/messenger/rooms/${b.id}/pin`, { token: me.token }));
     const mine = await history(me);
     assert.deepEqual([itemOf(mine, a.id).muted, itemOf(mine, a.id).pinned], [true, false]);
     assert.deepEqual([itemOf(mine, b.id).muted, itemOf(mine, b.id).pinned], [false, true]);
     const theirs = await history(peer);
     for (const id of [a.id, b.id]) assert.deepEqual([itemOf(theirs, id).muted, itemOf(theirs, id).pinned], [false, false]);
-    await ok(await call(server, "POST", `/api/messenger/rooms/${a.id}/unmute`, { token: me.token }));
+    await assertOk(await call(server, "POST", `/api/messenger/rooms/${a.id}/unmute`, { token: me.token }));
     assert.equal(itemOf(await history(me), a.id).muted, false);
   });
 
@@ -272,7 +262,7 @@ describe("GET /history", () => {
     const member = await user("Member");
     const kept = await group(me, "Kept", [member]);
     const gone = await group(me, "Gone", [member]);
-    await ok(await call(server, "DELETE", `/api/messenger/rooms/${gone.id}`, { token: me.token }));
+    await assertOk(await call(server, "DELETE", `/api/messenger/rooms/${gone.id}`, { token: me.token }));
     for (const who of [me, member]) {
       const data = await history(who);
       assert.deepEqual(roomIdsOf(data), [kept.id]);
@@ -286,7 +276,7 @@ describe("GET /history", () => {
     const peer = await user("Peer");
     const room = await privateRoom(me, peer);
     const msg = await send(peer, room.id, "secret");
-    await ok(await call(server, "DELETE", `/api/messenger/messages/${msg.id}?target=user`, { token: me.token }));
+    await assertOk(await call(server, "DELETE", `/api/messenger/messages/${msg.id}?target=user`, { token: me.token }));
     const mine = itemOf(await history(me), room.id).lastMessage;
     assert.equal(mine.id, msg.id);
     assert.equal(mine.deleted, true);
@@ -294,7 +284,7 @@ describe("GET /history", () => {
     const theirs = itemOf(await history(peer), room.id).lastMessage;
     assert.equal(theirs.deleted, false);
     assert.equal(theirs.body.text, "secret");
-    await ok(await call(server, "DELETE", `/api/messenger/messages/${msg.id}?target=all`, { token: peer.token }));
+    await assertOk(await call(server, "DELETE", `/api/messenger/messages/${msg.id}?target=all`, { token: peer.token }));
     const after = itemOf(await history(peer), room.id).lastMessage;
     assert.equal(after.deleted, true);
     assert.deepEqual(after.body, { text: "Deleted message" });
@@ -308,7 +298,7 @@ describe("GET /history", () => {
     const q = await privateRoom(me, other);
     const early = await send(peer, p.id, "before the block");
     const qMsg = await send(other, q.id, "in between");
-    await ok(await call(server, "POST", "/api/messenger/blocks", { token: me.token, body: { blockedId: peer.user.id } }));
+    await assertOk(await call(server, "POST", "/api/messenger/blocks", { token: me.token, body: { blockedId: peer.user.id } }));
     const hidden = await send(peer, p.id, "after the block");
 
     const mine = await history(me);
@@ -328,7 +318,7 @@ describe("GET /history", () => {
     const me = await user("Blocker");
     const peer = await user("Blocked");
     const p = await privateRoom(me, peer);
-    await ok(await call(server, "POST", "/api/messenger/blocks", { token: me.token, body: { blockedId: peer.user.id } }));
+    await assertOk(await call(server, "POST", "/api/messenger/blocks", { token: me.token, body: { blockedId: peer.user.id } }));
     const hidden = await send(peer, p.id, "never delivered");
     const mine = await history(me);
     assert.deepEqual(mine.list, []);
@@ -346,7 +336,7 @@ describe("GET /history", () => {
     const room = await group(admin, "Growing", [a]);
     const before = await send(a, room.id, "before you came");
     afterMillisecond(before.createdAt);
-    await ok(await call(server, "PUT", `/api/messenger/rooms/${room.id}`, { token: admin.token, body: { action: "addGroupUsers", userIds: [late.user.id] } }));
+    await assertOk(await call(server, "PUT", `/api/messenger/rooms/${room.id}`, { token: admin.token, body: { action: "addGroupUsers", userIds: [late.user.id] } }));
     const item = itemOf(await history(late), room.id);
     assert.equal(item.lastMessage.type, "system");
     assert.equal(item.lastMessage.body.type, "added_group_members");
@@ -358,7 +348,7 @@ describe("GET /history", () => {
     const leaver = await user("Leaver");
     const room = await group(admin, "Leave me", [leaver]);
     assert.deepEqual(roomIdsOf(await history(leaver)), [room.id]);
-    await ok(await call(server, "POST", `/api/messenger/rooms/${room.id}/leave`, { token: leaver.token }));
+    await assertOk(await call(server, "POST", `/api/messenger/rooms/${room.id}/leave`, { token: leaver.token }));
     assert.deepEqual((await history(leaver)).list, []);
     assertError(await call(server, "GET", `${HISTORY}/roomId/${room.id}`, { token: leaver.token }), 404);
   });
@@ -403,7 +393,7 @@ describe("GET /history/roomId/:roomId", () => {
     const room = await privateRoom(me, peer);
     await send(peer, room.id, "a");
     const last = await send(peer, room.id, "b");
-    await ok(await call(server, "POST", `/api/messenger/rooms/${room.id}/pin`, { token: me.token }));
+    await assertOk(await call(server, "POST", `/api/messenger/rooms/${room.id}/pin`, { token: me.token }));
     const item = await roomItem(me, room.id);
     assert.deepEqual(item, { unreadCount: 2, roomId: room.id, lastMessage: last, muted: false, pinned: true });
     // The same as the room's entry in the list.
@@ -438,7 +428,7 @@ describe("GET /history/roomId/:roomId", () => {
   it("still answers for a deleted room the requester is in", async () => {
     const me = await user("Admin");
     const g = await group(me, "To delete", [await user("M")]);
-    await ok(await call(server, "DELETE", `/api/messenger/rooms/${g.id}`, { token: me.token }));
+    await assertOk(await call(server, "DELETE", `/api/messenger/rooms/${g.id}`, { token: me.token }));
     const item = await roomItem(me, g.id);
     assert.equal(item.roomId, g.id);
     assert.equal(item.lastMessage.body.type, "created_group");

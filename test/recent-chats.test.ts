@@ -2,40 +2,30 @@
 // non-deleted message, newest first; blocks in team mode, contacts and bots otherwise.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { assertOk, assertError, call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
 
 const RECENT = "/api/messenger/recent-chats";
 
-function assertError(res: { status: number; body: any }, status: number): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.status, "error");
-  assert.equal(typeof res.body.message, "string");
-}
 
-async function ok(res: { status: number; body: any; text: string }): Promise<any> {
-  assert.equal(res.status, 200, res.text);
-  assert.equal(res.body.status, "success");
-  return res.body.data;
-}
 
 /** Calls bound to one server. */
 function client(server: TestServer) {
   const createRoom = async (who: SignedUp, body: Record<string, unknown>) =>
-    (await ok(await call(server, "POST", "/api/messenger/rooms", { token: who.token, body }))).room;
+    (await assertOk(await call(server, "POST", "/api/messenger/rooms", { token: who.token, body }))).room;
   return {
     user: (displayName?: string) => signUp(server, { displayName }),
     createRoom,
     privateRoom: (who: SignedUp, peer: SignedUp) => createRoom(who, { userIds: [peer.user.id] }),
     group: (who: SignedUp, name: string, others: SignedUp[] = []) => createRoom(who, { name, type: "group", userIds: others.map((o) => o.user.id) }),
     send: async (who: SignedUp, roomId: number, text: string) =>
-      (await ok(await call(server, "POST", "/api/messenger/messages", { token: who.token, body: { roomId, type: "text", body: { text } } }))).message,
-    recent: async (who: SignedUp) => ok(await call(server, "GET", RECENT, { token: who.token })),
+      (await assertOk(await call(server, "POST", "/api/messenger/messages", { token: who.token, body: { roomId, type: "text", body: { text } } }))).message,
+    recent: async (who: SignedUp) => assertOk(await call(server, "GET", RECENT, { token: who.token })),
     block: async (who: SignedUp, blocked: SignedUp) =>
-      ok(await call(server, "POST", "/api/messenger/blocks", { token: who.token, body: { blockedId: blocked.user.id } })),
+      assertOk(await call(server, "POST", "/api/messenger/blocks", { token: who.token, body: { blockedId: blocked.user.id } })),
     unblock: async (who: SignedUp, blocked: SignedUp) =>
-      ok(await call(server, "DELETE", `/api/messenger/blocks/userId/${blocked.user.id}`, { token: who.token })),
+      assertOk(await call(server, "DELETE", `/api/messenger/blocks/userId/${blocked.user.id}`, { token: who.token })),
     deleteMessage: async (who: SignedUp, id: number, target: "user" | "all") =>
-      ok(await call(server, "DELETE", `/api/messenger/messages/${id}?target=${target}`, { token: who.token })),
+      assertOk(await call(server, "DELETE", `/api/messenger/messages/${id}?target=${target}`, { token: who.token })),
   };
 }
 
@@ -105,7 +95,7 @@ describe("GET /recent-chats (team mode)", () => {
     const last = await c.send(a, old.id, "newest, then deleted");
     await c.send(a, gone.id, "in a room about to be deleted");
     assert.deepEqual(groupIds(await c.recent(me)), [gone.id, old.id, mid.id]);
-    await ok(await call(server, "DELETE", `/api/messenger/rooms/${gone.id}`, { token: me.token }));
+    await assertOk(await call(server, "DELETE", `/api/messenger/rooms/${gone.id}`, { token: me.token }));
     assert.deepEqual(groupIds(await c.recent(me)), [old.id, mid.id]);
     // Deleted for everyone: Old now ranks by its earlier message, behind Mid.
     await c.deleteMessage(a, last.id, "all");
@@ -117,7 +107,7 @@ describe("GET /recent-chats (team mode)", () => {
     const me = await c.user("Forgetter");
     const a = await c.user("A");
     const g = await c.group(me, "Only me deleted", [a]);
-    const history = await ok(await call(server, "GET", `/api/messenger/messages/roomId/${g.id}`, { token: me.token }));
+    const history = await assertOk(await call(server, "GET", `/api/messenger/messages/roomId/${g.id}`, { token: me.token }));
     assert.equal(history.list.length, 1);
     await c.deleteMessage(me, history.list[0].id, "user");
     assert.deepEqual(groupIds(await c.recent(me)), []);
@@ -185,7 +175,7 @@ describe("GET /recent-chats (team mode)", () => {
     const r = await c.privateRoom(me, leaving);
     await c.send(leaving, r.id, "bye");
     assert.deepEqual(userIds(await c.recent(me)), [leaving.user.id]);
-    await ok(await call(server, "DELETE", "/api/messenger/me", { token: leaving.token }));
+    await assertOk(await call(server, "DELETE", "/api/messenger/me", { token: leaving.token }));
     assert.deepEqual(userIds(await c.recent(me)), []);
   });
 
@@ -220,7 +210,7 @@ describe("GET /recent-chats (contacts mode)", () => {
 
   /** `who` uploads the phone numbers of `contacts` (one page, §3.4). */
   async function addContacts(who: SignedUp, contacts: SignedUp[]): Promise<void> {
-    await ok(
+    await assertOk(
       await call(server, "POST", "/api/messenger/contacts", {
         token: who.token,
         body: { contacts: contacts.map((u) => u.user.telephoneNumberHashed) },
@@ -251,7 +241,7 @@ describe("GET /recent-chats (contacts mode)", () => {
     const friend = await c.user("Friend");
     await addContacts(me, [friend]);
     const g = await c.group(me, "Has a bot", [friend]);
-    const key = await ok(await call(server, "POST", `/api/messenger/api-keys/roomId/${g.id}`, { token: me.token, body: { displayName: "Helper bot" } }));
+    const key = await assertOk(await call(server, "POST", `/api/messenger/api-keys/roomId/${g.id}`, { token: me.token, body: { displayName: "Helper bot" } }));
     const botId: number = key.apiKey.userId;
     // Fixture: bots cannot be phone-book contacts through the API (they have no number); the
     // server-side bot agents that would be (§8.3) are not part of this server.

@@ -1,21 +1,10 @@
 // Shared helpers of the notes / webhooks / api-keys / blocks suites: rooms and messages built
 // through the API, error assertions, and reads of the events published after commit.
 import assert from "node:assert/strict";
-import { call, signUp, type SignedUp, type TestServer } from "./helpers.js";
+import { assertError, assertOk, call, signUp, type SignedUp, type TestServer } from "./helpers.js";
+
+export { assertError, assertOk };
 import type { OutgoingEvent } from "../src/realtime/events.js";
-
-export function assertError(res: { status: number; body: any }, status: number, mentions?: string | RegExp): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.status, "error");
-  assert.equal(typeof res.body.message, "string");
-  if (mentions) assert.match(res.body.message, mentions instanceof RegExp ? mentions : new RegExp(mentions), `message: ${res.body.message}`);
-}
-
-export function assertOk(res: { status: number; body: any; text: string }): any {
-  assert.equal(res.status, 200, res.text);
-  assert.equal(res.body.status, "success");
-  return res.body.data;
-}
 
 export const users = (server: TestServer, ...names: string[]): Promise<SignedUp[]> =>
   Promise.all(names.map((displayName) => signUp(server, { displayName })));

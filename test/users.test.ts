@@ -2,7 +2,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { call, newPhone, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { assertError, call, newPhone, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const ME = "/api/messenger/me";
@@ -37,12 +37,6 @@ function assertUserShape(u: any): void {
   assert.equal("webhookUrl" in u, false);
 }
 
-function assertError(res: { status: number; body: any }, status: number, mentions?: string): void {
-  assert.equal(res.status, status, JSON.stringify(res.body));
-  assert.equal(res.body.status, "error");
-  assert.equal(typeof res.body.message, "string");
-  if (mentions) assert.match(res.body.message, new RegExp(mentions), `message names ${mentions}: ${res.body.message}`);
-}
 
 const getMe = async (server: TestServer, token: string) => {
   const res = await call(server, "GET", ME, { token });

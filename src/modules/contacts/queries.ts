@@ -1,34 +1,12 @@
 // The directory a user sees (§3.5): everyone in team mode, otherwise the phone-book contacts.
-import { sql, type RawBuilder, type SelectQueryBuilder } from "kysely";
+import { sql, type SelectQueryBuilder } from "kysely";
+import { matchesIgnoringCase } from "../../db/text.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DB, UserRow } from "../../db/schema.js";
 
 export interface DirectoryPage {
   list: Array<UserRow & { blockedByMe: number | null }>;
   count: number;
-}
-
-/** `%` and `_` are literal in a keyword. */
-export const likeContains = (keyword: string) => `%${keyword.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-
-/**
- * `column` contains `keyword`, ignoring case, on both engines. SQLite's lower() and LIKE fold
- * ASCII letters only ("čedo" would miss "Čedomir"), so there the keyword becomes a GLOB
- * pattern with one class per cased letter (`*[čČ][eE][dD][oO]*`); GLOB has no escape
- * character, so its own metacharacters become one-letter classes (`[*]`).
- */
-export function containsIgnoringCase(column: string, keyword: string, dialect: Dialect): RawBuilder<boolean> {
-  if (dialect === "postgres") return sql<boolean>`lower(${sql.ref(column)}) like lower(${likeContains(keyword)}) escape '\\'`;
-  let pattern = "*";
-  for (const ch of keyword) {
-    if (ch === "*" || ch === "?" || ch === "[") {
-      pattern += `[${ch}]`;
-      continue;
-    }
-    const variants = [...new Set([ch, ch.toLowerCase(), ch.toUpperCase()])].filter((v) => [...v].length === 1);
-    pattern += variants.length > 1 ? `[${variants.join("")}]` : ch;
-  }
-  return sql<boolean>`${sql.ref(column)} glob ${pattern + "*"}`;
 }
 
 export async function directory(
@@ -43,7 +21,7 @@ export async function directory(
   if (!opts.teamMode) {
     base = base.where("users.id", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", opts.me));
   }
-  if (opts.keyword) base = base.where(containsIgnoringCase("users.displayName", opts.keyword, opts.dialect));
+  if (opts.keyword) base = base.where(matchesIgnoringCase("users.displayName", opts.keyword, opts.dialect));
 
   let page = base
     .leftJoin("blocks", (j) => j.onRef("blocks.blockedId", "=", "users.id").on("blocks.userId", "=", opts.me))

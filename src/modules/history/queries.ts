@@ -4,7 +4,7 @@
 import { sql, type ExpressionBuilder } from "kysely";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DB, DeviceRow, RoomRow, UserRow } from "../../db/schema.js";
-import { containsIgnoringCase } from "../contacts/queries.js";
+import { matchesIgnoringCase } from "../../db/text.js";
 import { copiesOf, latestCopyIn } from "../messages/queries.js";
 import type { CopyRow } from "../messages/views.js";
 
@@ -28,7 +28,7 @@ function historyCandidates(db: Db, dialect: Dialect, me: number, keyword: string
     .$if(keyword !== undefined, (q) =>
       q.where((eb) =>
         eb.or([
-          eb.and([eb("r.type", "=", "group"), containsIgnoringCase("r.name", keyword!, dialect)]),
+          eb.and([eb("r.type", "=", "group"), matchesIgnoringCase("r.name", keyword!, dialect)]),
           eb.and([
             eb("r.type", "=", "private"),
             eb.exists(
@@ -38,7 +38,7 @@ function historyCandidates(db: Db, dialect: Dialect, me: number, keyword: string
                 .select("p.id")
                 .whereRef("p.roomId", "=", "r.id")
                 .where("p.userId", "!=", me)
-                .where(containsIgnoringCase("u.displayName", keyword!, dialect)),
+                .where(matchesIgnoringCase("u.displayName", keyword!, dialect)),
             ),
           ]),
         ]),

@@ -3,7 +3,8 @@
 import { sql } from "kysely";
 import type { Db } from "../../db/index.js";
 import type { RoomRow, RoomUserRow } from "../../db/schema.js";
-import { likeContains } from "../contacts/queries.js";
+import type { Dialect } from "../../db/index.js";
+import { matchesIgnoringCase } from "../../db/text.js";
 import { roomView, type Member, type RoomView, type ViewerFlags } from "./views.js";
 
 export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> =>
@@ -121,12 +122,12 @@ export async function roomViewsForMembers(db: Db, room: RoomRow): Promise<Map<nu
 export const PAGING_LIMIT = 10;
 
 /** §4.3: the caller's non-deleted rooms, oldest first; `keyword` = name prefix. */
-export async function listRooms(db: Db, me: number, opts: { page: number; keyword?: string }) {
+export async function listRooms(db: Db, me: number, opts: { page: number; keyword?: string; dialect: Dialect }) {
   let q = db
     .selectFrom("rooms as r")
     .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
     .where("r.deleted", "=", 0);
-  if (opts.keyword) q = q.where(sql<boolean>`lower(r.name) like ${opts.keyword.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`) + "%"} escape '\\'`);
+  if (opts.keyword) q = q.where(matchesIgnoringCase("r.name", opts.keyword, opts.dialect, "prefix"));
   const [rows, total] = await Promise.all([
     q
       .selectAll("r")
@@ -187,13 +188,13 @@ export async function roomsModifiedSince(db: Db, me: number, since: number, page
 export const GROUP_ROOMS_LIMIT = 20;
 
 /** §4.12: the caller's non-deleted group rooms by name; cursor = room id of the last item. */
-export async function groupRooms(db: Db, me: number, opts: { keyword?: string; cursor?: number }) {
+export async function groupRooms(db: Db, me: number, opts: { keyword?: string; cursor?: number; dialect: Dialect }) {
   let q = db
     .selectFrom("rooms as r")
     .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
     .where("r.deleted", "=", 0)
     .where("r.type", "=", "group");
-  if (opts.keyword) q = q.where(sql<boolean>`lower(r.name) like ${likeContains(opts.keyword)} escape '\\'`);
+  if (opts.keyword) q = q.where(matchesIgnoringCase("r.name", opts.keyword, opts.dialect));
   let page = q.selectAll("r").orderBy("r.name").orderBy("r.id").limit(GROUP_ROOMS_LIMIT);
   if (opts.cursor !== undefined) {
     const after = await db.selectFrom("rooms").select(["id", "name"]).where("id", "=", opts.cursor).executeTakeFirst();

@@ -64,7 +64,11 @@ export default async function roomRoutes(app: App): Promise<void> {
     },
     async (request) => {
       const me = request.auth.user.id;
-      const { rows, count } = await listRooms(ctx.db, me, { page: pageOf(request.query.page), keyword: request.query.keyword?.trim() || undefined });
+      const { rows, count } = await listRooms(ctx.db, me, {
+        page: pageOf(request.query.page),
+        keyword: request.query.keyword?.trim() || undefined,
+        dialect: ctx.dialect,
+      });
       return ok({ list: await roomViews(ctx.db, rows, me), count, limit: PAGING_LIMIT });
     },
   );
@@ -138,6 +142,7 @@ export default async function roomRoutes(app: App): Promise<void> {
     async (request) => {
       const me = request.auth.user.id;
       const { rows, count } = await groupRooms(ctx.db, me, {
+        dialect: ctx.dialect,
         keyword: request.query.keyword?.trim() || undefined,
         cursor: positiveInt(request.query.cursor) ?? undefined,
       });
