@@ -50,8 +50,12 @@ export class SseHub {
     if (devices?.size === 0) this.devicesByUser.delete(stream.userId);
   }
 
-  /** Writes each event once to every open stream of its recipient devices on this process. */
+  /**
+   * Sends each event to every open stream of its recipient devices on this process. Each event
+   * is serialized once, and a stream gets all of its frames of one batch in one write.
+   */
   deliver(events: OutgoingEvent[]): void {
+    const batches = new Map<Stream, string>();
     for (const event of events) {
       const targets = new Set<number>();
       if (event.allUsers) for (const id of this.byDevice.keys()) targets.add(id);
@@ -60,8 +64,9 @@ export class SseHub {
       for (const id of event.excludeDeviceIds ?? []) targets.delete(id);
       if (targets.size === 0) continue;
       const frame = `data: ${JSON.stringify(event.data)}\n\n`;
-      for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) this.write(stream, frame);
+      for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) batches.set(stream, (batches.get(stream) ?? "") + frame);
     }
+    for (const [stream, frames] of batches) this.write(stream, frames);
   }
 
   /** Ends every stream (shutdown): clients reconnect elsewhere and re-sync. */
