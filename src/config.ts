@@ -26,6 +26,12 @@ export interface Config {
   fcmServiceAccount: string | null;
   fcmBaseUrl: string;
   logLevel: string;
+  /** Run the job worker inside the server (JOB_WORKER=on); `spika worker` runs it separately. */
+  jobWorker: boolean;
+  /** First retry delay of a failed job; later ones double (src/jobs/queue.ts). */
+  jobRetryBaseMs: number;
+  /** How long a claimed job stays locked without its worker renewing the lease. */
+  jobLeaseMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -133,6 +139,9 @@ export function loadConfig(env: Env = process.env): Config {
     fcmServiceAccount,
     fcmBaseUrl: url(env, "FCM_BASE_URL", "https://fcm.googleapis.com", ["http:", "https:"]),
     logLevel,
+    jobWorker: flag(env, "JOB_WORKER", true),
+    jobRetryBaseMs: integer(env, "JOB_RETRY_BASE_MS", 2000, 1, 3_600_000),
+    jobLeaseMs: integer(env, "JOB_LEASE_MS", 60_000, 1000, 3_600_000),
   };
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The `spika` command: serve (default), migrate, routes, --help.
+// The `spika` command: serve (default), migrate, routes, worker, --help.
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
 import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
+import { createWorker } from "./jobs/index.js";
 import { buildContext, createLogger, startServer } from "./server.js";
 
 const HELP = `Usage: spika [command]
@@ -12,10 +13,12 @@ Commands:
   serve     start the HTTP server (default); applies migrations first
   migrate   apply database migrations and exit
   routes    print every registered route as "METHOD /path" and exit
+  worker    run the background job worker only (push, SMS, webhooks) until SIGINT/SIGTERM;
+            applies migrations first. Servers also run one unless JOB_WORKER=off
 
 Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
-WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL.
+WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER.
 See README.md for the full table.
 `;
 
@@ -45,6 +48,48 @@ async function serve(): Promise<void> {
     stopping = true;
     log.info(`${signal}: finishing in-flight requests, then closing`);
     server.close().then(
+      () => {
+        log.info("stopped");
+        process.exit(0);
+      },
+      (err) => {
+        log.error({ err }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+/** `spika worker`: the job worker without HTTP, next to (or instead of) the servers' own. */
+async function worker(): Promise<void> {
+  const cfg = config();
+  const log = createLogger(cfg);
+  const database = openDatabase(cfg.databaseUrl, (err) => log.warn({ err }, "database connection lost"));
+  try {
+    await migrate(database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  const ctx = await buildContext(cfg, log, database);
+  const jobs = createWorker(ctx);
+  jobs.start();
+  log.info({ workerId: jobs.id }, "Spika job worker running");
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting at once`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: finishing the jobs in flight, then stopping`);
+    (async () => {
+      await jobs.stop();
+      await ctx.bus.close();
+      await database.close();
+    })().then(
       () => {
         log.info("stopped");
         process.exit(0);
@@ -91,6 +136,7 @@ async function main(): Promise<void> {
   if (command === "serve") return serve();
   if (command === "migrate") return migrateOnly();
   if (command === "routes") return routes();
+  if (command === "worker") return worker();
   process.stderr.write(`spika: unknown command "${command}"\n\n${HELP}`);
   process.exit(2);
 }

@@ -5,6 +5,7 @@ import { createApp, type App } from "./app.js";
 import type { AppContext } from "./context.js";
 import { migrate, openDatabase, type Database } from "./db/index.js";
 import { RateLimiter } from "./http/rateLimit.js";
+import { createWorker } from "./jobs/index.js";
 import { createSmsSender } from "./providers/sms.js";
 import { LocalBus, RedisBus, type EventBus } from "./realtime/bus.js";
 import type { RecordingSink } from "./realtime/events.js";
@@ -67,6 +68,15 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   const app = await createApp(ctx);
   // Open streams never end by themselves: end them first so the server can close.
   app.addHook("preClose", async () => ctx.hub.closeAll());
+  // Background jobs (src/jobs): a worker in this process unless JOB_WORKER=off. It starts with the
+  // app and stops (finishing the jobs in flight) before the database closes.
+  const worker = config.jobWorker ? createWorker(ctx) : null;
+  if (worker) {
+    app.addHook("onReady", async () => worker.start());
+    app.addHook("preClose", async () => {
+      await worker.stop();
+    });
+  }
   app.addHook("onClose", async () => {
     await ctx.bus.close();
     await database.close();

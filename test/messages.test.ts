@@ -231,7 +231,7 @@ describe("messages", () => {
       const room = await newRoom(alice, ...members);
       const msgs = [await text(alice, room, "a"), await text(alice, room, "b")];
       const ids = msgs.map((m) => m.id);
-      await Promise.all(
+      const answers = await Promise.all(
         members.flatMap((m) => [
           call(server, "POST", "/api/messenger/messages/delivered", { token: m.token, body: { messageIds: ids } }),
           call(server, "POST", "/api/messenger/messages/delivered", { token: m.token, body: { messageIds: ids } }),
@@ -239,6 +239,7 @@ describe("messages", () => {
           call(server, "POST", `/api/messenger/messages/${room}/seen`, { token: m.token }),
         ]),
       );
+      assert.deepEqual([...new Set(answers.map((a) => a.status))], [200], "every concurrent request succeeds");
       const list = (await historyOf(alice, room)).list.filter((m: any) => ids.includes(m.id));
       for (const m of list) {
         assert.equal(m.totalUserCount, 13);

@@ -12,6 +12,8 @@ export interface Received {
   /** The body parsed as JSON (or form fields for urlencoded bodies), else null. */
   json: any;
   at: number;
+  /** The status answered (null: left hanging). */
+  status: number | null;
 }
 
 /** What to answer: a status and a JSON body, or "hang" to never answer. */
@@ -39,9 +41,10 @@ export class Receiver {
         } catch {
           json = null;
         }
-        const got: Received = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, raw, text, json, at: Date.now() };
+        const got: Received = { method: req.method ?? "", path: req.url ?? "", headers: req.headers, raw, text, json, at: Date.now(), status: null };
         this.received.push(got);
         const answer = this.answer(got);
+        got.status = answer === "hang" ? null : answer.status;
         if (answer !== "hang") {
           res.writeHead(answer.status, { "content-type": "application/json" });
           res.end(JSON.stringify(answer.body ?? {}));

@@ -1,4 +1,5 @@
 // The Kysely instance for sqlite: or postgres:// URLs, and the migrations applied at start.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
@@ -23,10 +24,19 @@ export type Tx = Transaction<DB>;
 export interface Database {
   db: Db;
   dialect: Dialect;
-  /** Statements executed so far (exported as db_queries_total; tests use it to catch N+1). */
+  /**
+   * Statements executed so far on behalf of requests (exported as db_queries_total; tests use it
+   * to catch N+1). Work run inside `uncounted` (the job worker) is left out.
+   */
   stats: { queries: number };
   close(): Promise<void>;
 }
+
+/** Statements executed inside `uncounted.run(true, …)` do not count in `stats.queries`. */
+export const uncounted = new AsyncLocalStorage<boolean>();
+const counter = (stats: { queries: number }) => () => {
+  if (!uncounted.getStore()) stats.queries++;
+};
 
 // int8 (ids, epoch-ms times, counts) as JS numbers: ids stay integers in JSON on both engines.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -43,14 +53,14 @@ export function openDatabase(url: string, onError: (err: Error) => void = () => 
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
     const stats = { queries: 0 };
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()], log: () => void stats.queries++ });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()], log: counter(stats) });
     return { db, dialect: "sqlite", stats, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", onError);
   const stats = { queries: 0 };
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()], log: () => void stats.queries++ });
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()], log: counter(stats) });
   return { db, dialect: "postgres", stats, close: () => db.destroy() };
 }
 

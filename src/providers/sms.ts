@@ -2,6 +2,16 @@
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 
+/** The provider answered with an error status (as opposed to not answering at all). */
+export class SmsProviderError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
 export interface SmsSender {
   send(to: string, text: string): Promise<void>;
 }
@@ -20,7 +30,7 @@ export function createSmsSender(config: Config, log: Logger): SmsSender {
           body: new URLSearchParams({ To: to, From: twilio.from, Body: text }).toString(),
           signal: AbortSignal.timeout(10_000),
         });
-        if (!res.ok) throw new Error(`Twilio answered ${res.status}: ${(await res.text()).slice(0, 200)}`);
+        if (!res.ok) throw new SmsProviderError(`Twilio answered ${res.status}: ${(await res.text()).slice(0, 200)}`, res.status);
       },
     };
   }

@@ -4,6 +4,7 @@ import { transact, type AppContext } from "../../context.js";
 import type { DeviceRow, UserRow } from "../../db/schema.js";
 import { newCode, newToken, safeEqual, sha256Hex } from "../../crypto.js";
 import { forbidden, notFound, tooManyRequests, unauthorized } from "../../http/errors.js";
+import { enqueue } from "../../jobs/queue.js";
 import type { DeviceAuth } from "../../http/auth.js";
 import { findDeviceByDeviceId, findDeviceByTokenHash } from "../devices/queries.js";
 import { findUser, findUserByPhone } from "../users/queries.js";
@@ -120,7 +121,8 @@ export async function requestCode(
       if (header(headers, "os-name") === "android" && ctx.config.androidSmsVerificationHash) {
         text += `\n\n${ctx.config.androidSmsVerificationHash}`;
       }
-      after.later(() => ctx.sms.send(telephoneNumber, text));
+      // Sent by the job worker once this commits; a crash in between loses nothing.
+      await enqueue(tx, "sms", { to: telephoneNumber, text }, { after });
     }
     return { isNewUser, user, device };
   });

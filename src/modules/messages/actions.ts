@@ -5,7 +5,9 @@ import type { Tx } from "../../db/index.js";
 import type { MessageRecordRow, MessageRow, RoomRow } from "../../db/schema.js";
 import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
+import { enqueueAll } from "../../jobs/queue.js";
 import { findRoom, hasBlocked, memberIds, membership, privatePeer } from "../rooms/queries.js";
+import { webhooksOfRoom } from "../webhooks/queries.js";
 import { copyHolders, copyOf, findMessage, visibleCopy } from "./queries.js";
 import { asCopy, DELETED_BODY, MEDIA_TYPES, messageView, parseBody, recordView, type MessageView } from "./views.js";
 
@@ -97,6 +99,10 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
     .set((eb) => ({ lastMessageId: message.id, lastMessageAt: now, messageCount: eb("messageCount", "+", 1) }))
     .where("id", "=", m.room.id)
     .execute();
+  // Durable follow-ups, committed with the message (src/jobs): its push (§7.2) and, except for
+  // system messages, one call per webhook of the room (§8.1).
+  const hooks = m.type === "system" ? [] : await webhooksOfRoom(tx, m.room.id);
+  await enqueueAll(tx, [{ kind: "push", payload: { messageId: message.id } }, ...hooks.map((h) => ({ kind: "webhook", payload: { webhookId: h.id, messageId: message.id } }))], { after });
 
   const recipients = members.filter((id) => !blockers.includes(id));
   const view = await messageView(tx, asCopy(message));
@@ -305,8 +311,30 @@ type RecordType = "delivered" | "seen";
  * (message, user, type), counters incremented atomically by the number of records actually
  * inserted, NEW_MESSAGE_RECORD after commit to the room members (minus blockers of `userId`).
  */
-export async function addRecords(tx: Tx, after: AfterCommit, userId: number, messages: MessageRow[], types: RecordType[]): Promise<void> {
+export async function addRecords(
+  ctx: AppContext,
+  tx: Tx,
+  after: AfterCommit,
+  userId: number,
+  messages: MessageRow[],
+  types: RecordType[],
+): Promise<void> {
   if (messages.length === 0) return;
+  if (ctx.dialect === "postgres") {
+    // Lock the counted rows first, in id order: concurrent requests for the same messages then
+    // queue here instead of deadlocking between the record inserts and the counter updates.
+    await tx
+      .selectFrom("messages")
+      .select("id")
+      .where(
+        "id",
+        "in",
+        messages.map((m) => m.id),
+      )
+      .orderBy("id")
+      .forUpdate()
+      .execute();
+  }
   const now = Date.now();
   const created = [];
   for (const type of types) {
@@ -366,7 +394,7 @@ export async function markDelivered(ctx: AppContext, me: number, messageIds: num
     const rooms = [...new Set(found.map((m) => m.roomId))];
     const mine = await tx.selectFrom("roomUsers").select("roomId").where("userId", "=", me).where("roomId", "in", rooms).execute();
     if (mine.length < rooms.length) throw badRequest("One or more message is from room that user is not part of");
-    await addRecords(tx, after, me, found, ["delivered"]);
+    await addRecords(ctx, tx, after, me, found, ["delivered"]);
   });
 }
 
@@ -390,7 +418,7 @@ export async function markRoomSeen(ctx: AppContext, me: DeviceAuth, roomId: numb
       )
       .orderBy("m.id")
       .execute();
-    await addRecords(tx, after, me.user.id, unseen, ["seen", "delivered"]);
+    await addRecords(ctx, tx, after, me.user.id, unseen, ["seen", "delivered"]);
     const last = await tx.selectFrom("rooms").select("lastMessageId").where("id", "=", roomId).executeTakeFirst();
     const marker = Math.max(member.seenMessageId, last?.lastMessageId ?? 0, unseen.at(-1)?.id ?? 0);
     await tx.updateTable("roomUsers").set({ seenMessageId: marker }).where("id", "=", member.id).execute();
@@ -413,7 +441,7 @@ export async function markReadDelivered(ctx: AppContext, me: number, messageIds:
   if (missing.length === 0) return;
   await transact(ctx, async (tx, after) => {
     const rows = await tx.selectFrom("messages").selectAll().where("id", "in", missing).execute();
-    await addRecords(tx, after, me, rows, ["delivered"]);
+    await addRecords(ctx, tx, after, me, rows, ["delivered"]);
   });
 }
 
@@ -430,7 +458,7 @@ export async function addMessageRecord(
     const peer = room ? await privatePeer(tx, room, me) : undefined;
     if (peer !== undefined && (await hasBlocked(tx, me, peer))) throw forbidden("Room is blocked");
     if (input.type !== "reaction") {
-      await addRecords(tx, after, me, [message], [input.type]);
+      await addRecords(ctx, tx, after, me, [message], [input.type]);
       return tx
         .selectFrom("messageRecords")
         .selectAll()
