@@ -5,7 +5,8 @@ import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
 import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
 import { createWorker } from "./jobs/index.js";
-import { buildContext, createLogger, startServer } from "./server.js";
+import type { Logger } from "pino";
+import { buildContext, createLogger, openMigrated, startServer } from "./server.js";
 
 const HELP = `Usage: spika [command]
 
@@ -35,10 +36,8 @@ function config(): Config {
   }
 }
 
-async function serve(): Promise<void> {
-  const cfg = config();
-  const log = createLogger(cfg);
-  const server = await startServer(cfg, log);
+/** Stops gracefully on SIGINT/SIGTERM (`close`), at once on a second signal. */
+function stopOnSignals(log: Logger, what: string, close: () => Promise<void>): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) {
@@ -46,8 +45,8 @@ async function serve(): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    log.info(`${signal}: finishing in-flight requests, then closing`);
-    server.close().then(
+    log.info(`${signal}: finishing ${what}, then stopping`);
+    close().then(
       () => {
         log.info("stopped");
         process.exit(0);
@@ -62,46 +61,27 @@ async function serve(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
+async function serve(): Promise<void> {
+  const cfg = config();
+  const log = createLogger(cfg);
+  const server = await startServer(cfg, log);
+  stopOnSignals(log, "in-flight requests", () => server.close());
+}
+
 /** `spika worker`: the job worker without HTTP, next to (or instead of) the servers' own. */
 async function worker(): Promise<void> {
   const cfg = config();
   const log = createLogger(cfg);
-  const database = openDatabase(cfg.databaseUrl, (err) => log.warn({ err }, "database connection lost"));
-  try {
-    await migrate(database);
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
+  const database = await openMigrated(cfg, log);
   const ctx = await buildContext(cfg, log, database);
   const jobs = createWorker(ctx);
   jobs.start();
   log.info({ workerId: jobs.id }, "Spika job worker running");
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn(`${signal} again: exiting at once`);
-      process.exit(1);
-    }
-    stopping = true;
-    log.info(`${signal}: finishing the jobs in flight, then stopping`);
-    (async () => {
-      await jobs.stop();
-      await ctx.bus.close();
-      await database.close();
-    })().then(
-      () => {
-        log.info("stopped");
-        process.exit(0);
-      },
-      (err) => {
-        log.error({ err }, "shutdown failed");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  stopOnSignals(log, "the jobs in flight", async () => {
+    await jobs.stop();
+    await ctx.bus.close();
+    await database.close();
+  });
 }
 
 async function migrateOnly(): Promise<void> {

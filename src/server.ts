@@ -18,6 +18,18 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** Opens the configured database and applies pending migrations. */
+export async function openMigrated(config: Config, log: Logger): Promise<Database> {
+  const database = openDatabase(config.databaseUrl, (err) => log.warn({ err }, "database connection lost"));
+  try {
+    await migrate(database);
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  return database;
+}
+
 export function createLogger(config: Config): Logger {
   return pino({ level: config.logLevel });
 }
@@ -57,13 +69,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
 
 export async function startServer(config: Config, log: Logger = createLogger(config), opts: ServerOptions = {}): Promise<RunningServer> {
   if (config.isTest) log.warn("IS_TEST=1: every verification code is 000000 and no SMS is sent. Never use this in production.");
-  const database = openDatabase(config.databaseUrl, (err) => log.warn({ err }, "database connection lost"));
-  try {
-    await migrate(database);
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
+  const database = await openMigrated(config, log);
   const ctx = await buildContext(config, log, database, opts);
   const app = await createApp(ctx);
   // Open streams never end by themselves: end them first so the server can close.

@@ -1,9 +1,9 @@
 // The bot API (§8.2): room API keys post messages with the normal fan-out.
 import Type from "typebox";
 import type { App } from "../../app.js";
-import { AnyObject, Envelope, ok } from "../../http/schema.js";
+import { Envelope, ok } from "../../http/schema.js";
 import { sendMessage } from "../messages/actions.js";
-import { Message } from "../messages/views.js";
+import { Message, SendMessageBody } from "../messages/views.js";
 import { User, userView } from "../users/views.js";
 
 export default async function botRoutes(app: App): Promise<void> {
@@ -17,14 +17,7 @@ export default async function botRoutes(app: App): Promise<void> {
       schema: {
         tags: ["Bot"],
         summary: "Send a message as the room's bot (header accesstoken: the API key)",
-        body: Type.Object({
-          roomId: Type.Integer({ minimum: 1 }),
-          type: Type.String({ minLength: 1 }),
-          body: AnyObject,
-          localId: Type.Optional(Type.String({ maxLength: 256 })),
-          replyId: Type.Optional(Type.Integer({ minimum: 1 })),
-          hasLink: Type.Optional(Type.Boolean()),
-        }),
+        body: SendMessageBody,
         response: { 200: Envelope(Type.Object({ message: Message })) },
       },
     },

@@ -16,7 +16,7 @@ import {
   type DeleteTarget,
 } from "./actions.js";
 import { deviceSync, RECORD_SYNC_LIMIT, reactionsOf, recordsSince, roomHistory, SYNC_LIMIT, visibleCopy } from "./queries.js";
-import { Message, MessageRecord, MessageWithReactions, messageViews, recordView, withReactions } from "./views.js";
+import { Message, MessageRecord, MessageWithReactions, messageViews, recordView, SendMessageBody, withReactions } from "./views.js";
 
 const Ids = Type.Array(Type.Integer({ minimum: 1 }));
 const MessageResponse = { 200: Envelope(Type.Object({ message: Message })) };
@@ -41,14 +41,7 @@ export default async function messageRoutes(app: App): Promise<void> {
       schema: {
         tags,
         summary: "Send a message (a repeated localId returns the first message)",
-        body: Type.Object({
-          roomId: Type.Integer({ minimum: 1 }),
-          type: Type.String({ minLength: 1 }),
-          body: AnyObject,
-          localId: Type.Optional(Type.String({ maxLength: 256 })),
-          replyId: Type.Optional(Type.Integer({ minimum: 1 })),
-          hasLink: Type.Optional(Type.Boolean()),
-        }),
+        body: SendMessageBody,
         response: MessageResponse,
       },
     },

@@ -23,6 +23,16 @@ export const Message = Type.Object({
 });
 export type MessageView = Type.Static<typeof Message>;
 
+/** The body of POST /messages and of the bot API's POST /messaging/messages. */
+export const SendMessageBody = Type.Object({
+  roomId: Type.Integer({ minimum: 1 }),
+  type: Type.String({ minLength: 1 }),
+  body: AnyObject,
+  localId: Type.Optional(Type.String({ maxLength: 256 })),
+  replyId: Type.Optional(Type.Integer({ minimum: 1 })),
+  hasLink: Type.Optional(Type.Boolean()),
+});
+
 export const MessageRecord = Type.Object({
   id: Type.Integer(),
   type: Type.String(),
