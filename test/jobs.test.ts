@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { call, signUp, startTestServer, testDatabase, type SignedUp, type TestDatabase, type TestServer } from "./helpers.js";
+import { call, signUp, startTestServer, testDatabase, type SignedUp, type TestServer } from "./helpers.js";
 import { assertOk } from "./room-helpers.js";
 import { Receiver, waitUntil, type Received } from "./receivers.js";
 import { MAX_ATTEMPTS } from "../src/jobs/queue.js";

@@ -1,6 +1,5 @@
 // Shared helpers of the notes / webhooks / api-keys / blocks suites: rooms and messages built
 // through the API, error assertions, and reads of the events published after commit.
-import assert from "node:assert/strict";
 import { assertError, assertOk, call, signUp, type SignedUp, type TestServer } from "./helpers.js";
 
 export { assertError, assertOk };

@@ -2,7 +2,7 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { badRequest, notFound } from "../../http/errors.js";
-import { AnyObject, Envelope, Nullable, ok, positiveInt, requiredNumber, syncPage } from "../../http/schema.js";
+import { Envelope, Nullable, ok, positiveInt, requiredNumber, syncPage } from "../../http/schema.js";
 import { membership } from "../rooms/queries.js";
 import {
   addMessageRecord,
@@ -18,7 +18,6 @@ import {
 import { deviceSync, RECORD_SYNC_LIMIT, reactionsOf, recordsSince, roomHistory, SYNC_LIMIT, visibleCopy } from "./queries.js";
 import { Message, MessageRecord, MessageWithReactions, messageViews, recordView, SendMessageBody, withReactions } from "./views.js";
 
-const Ids = Type.Array(Type.Integer({ minimum: 1 }));
 const MessageResponse = { 200: Envelope(Type.Object({ message: Message })) };
 const RecordsResponse = { 200: Envelope(Type.Object({ messageRecords: Type.Array(MessageRecord) })) };
 const TargetQuery = Type.Object({ target: Type.Optional(Type.String()) });
