@@ -19,6 +19,7 @@ import type { AppContext } from "./context.js";
 import { HttpError } from "./http/errors.js";
 import { registerAuth } from "./http/auth.js";
 import { registerMetrics } from "./http/metrics.js";
+import { serializerCompiler } from "./http/serialization.js";
 import { describeValidationError, validatorCompiler } from "./http/validation.js";
 import { authenticateDevice } from "./modules/auth/actions.js";
 import { authenticateApiKey } from "./modules/apikeys/queries.js";
@@ -87,6 +88,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
 
   app.decorate("ctx", ctx);
   app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
 
   // Every registered route, as "METHOD /path" (for `spika routes`) and with its security in docs.
   app.addHook("onRoute", (route) => {
