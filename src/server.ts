@@ -7,7 +7,7 @@ import { migrate, openDatabase, type Database } from "./db/index.js";
 import { RateLimiter } from "./http/rateLimit.js";
 import { createWorker } from "./jobs/index.js";
 import { createSmsSender } from "./providers/sms.js";
-import { LocalBus, RedisBus, type EventBus } from "./realtime/bus.js";
+import { LocalBus, type EventBus } from "./realtime/bus.js";
 import type { RecordingSink } from "./realtime/events.js";
 import { SseHub } from "./realtime/hub.js";
 
@@ -44,6 +44,8 @@ export async function buildContext(config: Config, log: Logger, database: Databa
   const deliver = (events: Parameters<SseHub["deliver"]>[0]) => hub.deliver(events);
   let bus: EventBus = new LocalBus(deliver);
   if (config.redisUrl) {
+    // Loaded only when configured: a single instance never pays for the Redis client.
+    const { RedisBus } = await import("./realtime/redisBus.js");
     const redis = new RedisBus(config.redisUrl, deliver, log);
     await redis.start();
     bus = redis;

@@ -1,7 +1,7 @@
 // Push providers (§7.2): FCM HTTP v1 with a Google service account (FCM_SERVICE_ACCOUNT), or,
 // without one, a log line per push. The FCM message itself is built by the push job.
 import { readFileSync } from "node:fs";
-import { JWT } from "google-auth-library";
+import type { JWT } from "google-auth-library";
 import type { Logger } from "pino";
 import type { Config } from "../config.js";
 
@@ -46,8 +46,12 @@ function readServiceAccount(path: string): ServiceAccount {
   return json as ServiceAccount;
 }
 
-/** An OAuth2 client for the service account that asks the key file's `token_uri` for tokens. */
-function serviceAccountClient(account: ServiceAccount): JWT {
+/**
+ * An OAuth2 client for the service account that asks the key file's `token_uri` for tokens.
+ * The library is loaded on first use: servers without push never pay for it.
+ */
+async function serviceAccountClient(account: ServiceAccount): Promise<JWT> {
+  const { JWT } = await import("google-auth-library");
   const client = new JWT({ email: account.client_email, key: account.private_key, scopes: [FCM_SCOPE] });
   const tokenUri = account.token_uri;
   if (tokenUri && tokenUri !== GOOGLE_TOKEN_URL) {
@@ -95,13 +99,14 @@ export function createPushSender(config: Config, log: Logger): PushSender {
     };
   }
   const account = readServiceAccount(config.fcmServiceAccount);
-  const auth = serviceAccountClient(account);
+  let client: Promise<JWT> | undefined;
   const endpoint = `${config.fcmBaseUrl}/v1/projects/${encodeURIComponent(account.project_id)}/messages:send`;
   return {
     enabled: true,
     async send(message) {
       let res: Response;
       try {
+        const auth = await (client ??= serviceAccountClient(account));
         const { token } = await auth.getAccessToken();
         res = await fetch(endpoint, {
           method: "POST",
@@ -115,7 +120,7 @@ export function createPushSender(config: Config, log: Logger): PushSender {
       const text = await res.text().catch(() => "");
       if (res.ok) return { result: "sent" };
       // A token the server refused is dropped, so the next attempt fetches a fresh one.
-      if (res.status === 401) auth.credentials = {};
+      if (res.status === 401) (await client).credentials = {};
       return classifyFcmError(res.status, text);
     },
   };

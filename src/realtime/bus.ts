@@ -1,9 +1,5 @@
 // The event bus: events published after commit reach the SSE streams of every instance.
-// In-process by default; with REDIS_URL through Redis pub/sub. Each instance delivers its own
-// events to its own streams directly, so losing Redis never silences an instance locally.
-import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
-import type { Logger } from "pino";
+// In-process by default; with REDIS_URL through Redis pub/sub (redisBus.ts).
 import type { EventSink, OutgoingEvent } from "./events.js";
 
 export interface EventBus extends EventSink {
@@ -12,7 +8,7 @@ export interface EventBus extends EventSink {
   close(): Promise<void>;
 }
 
-type Deliver = (events: OutgoingEvent[]) => void;
+export type Deliver = (events: OutgoingEvent[]) => void;
 
 export class LocalBus implements EventBus {
   constructor(private readonly deliver: Deliver) {}
@@ -23,92 +19,4 @@ export class LocalBus implements EventBus {
     return true;
   }
   async close(): Promise<void> {}
-}
-
-const CHANNEL = "spika:events";
-
-export class RedisBus implements EventBus {
-  private readonly instance = randomUUID();
-  private readonly pub: Redis;
-  private readonly sub: Redis;
-  private lost = false;
-
-  constructor(
-    url: string,
-    private readonly deliver: Deliver,
-    private readonly log: Logger,
-  ) {
-    const options = {
-      // Never queue while disconnected: stale events would burst out on reconnect, and
-      // clients re-sync anyway. Reconnect forever with a capped backoff.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      retryStrategy: (times: number) => Math.min(100 * 2 ** times, 5000),
-      lazyConnect: true,
-    };
-    this.pub = new Redis(url, options);
-    this.sub = new Redis(url, { ...options, autoResubscribe: false });
-    for (const client of [this.pub, this.sub]) {
-      client.on("error", (err) => this.report(err));
-      client.on("ready", () => this.recovered());
-    }
-    this.sub.on("ready", () => void this.subscribe());
-    this.sub.on("message", (_channel: string, text: string) => this.receive(text));
-  }
-
-  /** Connects; when Redis is down the server starts anyway (degraded) and keeps retrying. */
-  async start(): Promise<void> {
-    await Promise.all([this.pub.connect().catch((err: Error) => this.report(err)), this.sub.connect().catch((err: Error) => this.report(err))]);
-    if (this.sub.status === "ready") await this.subscribe();
-  }
-
-  private subscribed: Promise<void> | null = null;
-
-  /** (Re)subscribes after every (re)connection. */
-  private subscribe(): Promise<void> {
-    this.subscribed ??= this.sub
-      .subscribe(CHANNEL)
-      .then(() => undefined, (err: Error) => this.report(err))
-      .finally(() => {
-        this.subscribed = null;
-      });
-    return this.subscribed;
-  }
-
-  publish(events: OutgoingEvent[]): void {
-    this.deliver(events);
-    if (this.pub.status !== "ready") return this.report(new Error(`redis is ${this.pub.status}`));
-    this.pub.publish(CHANNEL, JSON.stringify({ from: this.instance, events })).catch((err: Error) => this.report(err));
-  }
-
-  healthy(): boolean {
-    return this.pub.status === "ready" && this.sub.status === "ready";
-  }
-
-  async close(): Promise<void> {
-    this.pub.disconnect();
-    this.sub.disconnect();
-  }
-
-  private receive(text: string): void {
-    let parsed: { from: string; events: OutgoingEvent[] };
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (parsed.from !== this.instance) this.deliver(parsed.events);
-  }
-
-  private report(err: Error): void {
-    if (this.lost) return;
-    this.lost = true;
-    this.log.error({ err }, "event bus: redis unavailable; events reach this instance's streams only until it is back");
-  }
-
-  private recovered(): void {
-    if (!this.lost || !this.healthy()) return;
-    this.lost = false;
-    this.log.info("event bus: redis is back");
-  }
 }
