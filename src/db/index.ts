@@ -12,6 +12,7 @@ import {
   SqliteDialect,
   type Migration,
   type MigrationProvider,
+  type SqliteDatabase,
   type Transaction,
 } from "kysely";
 import type { DB } from "./schema.js";
@@ -38,6 +39,28 @@ const counter = (stats: { queries: number }) => () => {
   if (!uncounted.getStore()) stats.queries++;
 };
 
+/**
+ * Kysely prepares every statement anew; preparing costs as much as running a small query, so
+ * prepared statements are kept by SQL text (the most recent 500).
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(sql) {
+      let stmt = cache.get(sql);
+      if (stmt) {
+        cache.delete(sql);
+      } else {
+        stmt = sqlite.prepare(sql);
+        if (cache.size >= 500) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, stmt);
+      return stmt;
+    },
+  };
+}
+
 // int8 (ids, epoch-ms times, counts) as JS numbers: ids stay integers in JSON on both engines.
 pg.types.setTypeParser(20, (v) => Number(v));
 
@@ -53,7 +76,7 @@ export function openDatabase(url: string, onError: (err: Error) => void = () => 
     sqlite.pragma("foreign_keys = ON");
     sqlite.pragma("busy_timeout = 5000");
     const stats = { queries: 0 };
-    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }), plugins: [new CamelCasePlugin()], log: counter(stats) });
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), plugins: [new CamelCasePlugin()], log: counter(stats) });
     return { db, dialect: "sqlite", stats, close: () => db.destroy() };
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 });
