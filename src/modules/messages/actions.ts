@@ -6,7 +6,7 @@ import type { MessageRecordRow, MessageRow, RoomRow } from "../../db/schema.js";
 import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
 import { enqueueAll } from "../../jobs/queue.js";
-import { findRoom, hasBlocked, memberIds, membership, privatePeer } from "../rooms/queries.js";
+import { blocksPrivatePeer, findRoom, memberRoom, membership } from "../rooms/queries.js";
 import { webhooksOfRoom } from "../webhooks/queries.js";
 import { copyHolders, copyOf, findMessage, visibleCopy } from "./queries.js";
 import { asCopy, DELETED_BODY, MEDIA_TYPES, messageView, parseBody, recordView, type MessageView } from "./views.js";
@@ -26,13 +26,23 @@ export interface NewMessage {
   isForwarded?: boolean;
 }
 
-/** Users in a private room who blocked `authorId`: they get no copy and no notifications. */
-async function blockersIn(tx: Tx, room: RoomRow, members: number[], authorId: number): Promise<number[]> {
-  if (room.type !== "private") return [];
-  const peers = members.filter((id) => id !== authorId);
-  if (peers.length === 0) return [];
-  const rows = await tx.selectFrom("blocks").select("userId").where("userId", "in", peers).where("blockedId", "=", authorId).execute();
-  return rows.map((r) => r.userId);
+/**
+ * The members of a room, and those of them who hear nothing from `authorId`: in a private room,
+ * users who blocked the author (no copy, no notifications). One query.
+ */
+async function audienceOf(tx: Tx, roomId: number, authorId: number): Promise<{ members: number[]; blockers: number[] }> {
+  const rows = await tx
+    .selectFrom("roomUsers as ru")
+    .innerJoin("rooms as r", "r.id", "ru.roomId")
+    .leftJoin("blocks as b", (j) => j.onRef("b.userId", "=", "ru.userId").on("b.blockedId", "=", authorId))
+    .select(["ru.userId", "r.type", "b.id as blockId"])
+    .where("ru.roomId", "=", roomId)
+    .orderBy("ru.id")
+    .execute();
+  return {
+    members: rows.map((r) => r.userId),
+    blockers: rows.filter((r) => r.type === "private" && r.blockId !== null && r.userId !== authorId).map((r) => r.userId),
+  };
 }
 
 /**
@@ -43,8 +53,7 @@ async function blockersIn(tx: Tx, room: RoomRow, members: number[], authorId: nu
  * message and does nothing else.
  */
 export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
-  const members = await memberIds(tx, m.room.id);
-  const blockers = await blockersIn(tx, m.room, members, m.fromUserId);
+  const { members, blockers } = await audienceOf(tx, m.room.id, m.fromUserId);
   const now = Date.now();
   const message = await tx
     .insertInto("messages")
@@ -187,12 +196,10 @@ export async function checkedBody(
 
 /** Loads a room the sender may post to (§4.14 checks 1–3). */
 export async function postableRoom(tx: Tx, senderId: number, roomId: number, opts: { notMember: () => Error }): Promise<RoomRow> {
-  const member = await membership(tx, roomId, senderId);
-  const room = member ? await findRoom(tx, roomId) : undefined;
+  const room = await memberRoom(tx, roomId, senderId);
   if (!room) throw opts.notMember();
   if (room.deleted === 1) throw forbidden("Chat is deleted");
-  const peer = await privatePeer(tx, room, senderId);
-  if (peer !== undefined && (await hasBlocked(tx, senderId, peer))) throw forbidden("Chat is blocked");
+  if (await blocksPrivatePeer(tx, room, senderId)) throw forbidden("Chat is blocked");
   return room;
 }
 
@@ -243,8 +250,7 @@ export async function editMessage(
     if (message.isForwarded === 1) throw badRequest("Forwarded messages can't be edited");
     if (message.deleted === 1) throw badRequest("Deleted messages can't be edited");
     const room = await findRoom(tx, message.roomId);
-    const peer = room ? await privatePeer(tx, room, me.user.id) : undefined;
-    if (peer !== undefined && (await hasBlocked(tx, me.user.id, peer))) throw forbidden("Room is blocked");
+    if (room && (await blocksPrivatePeer(tx, room, me.user.id))) throw forbidden("Room is blocked");
 
     const body = { ...parseBody(message), text: input.text, thumbnailData: input.thumbnailData ?? null };
     const updated = await tx
@@ -367,9 +373,7 @@ export async function addRecords(
   );
   const audiences = new Map<number, number[]>();
   for (const roomId of new Set(created.map((r) => r.roomId))) {
-    const room = await findRoom(tx, roomId);
-    const members = await memberIds(tx, roomId);
-    const blockers = room ? await blockersIn(tx, room, members, userId) : [];
+    const { members, blockers } = await audienceOf(tx, roomId, userId);
     audiences.set(roomId, members.filter((id) => !blockers.includes(id)));
   }
   for (const r of created) {
@@ -455,8 +459,7 @@ export async function addMessageRecord(
     const message = await findMessage(tx, input.messageId);
     if (!message || !(await visibleCopy(tx, me, message.id))) throw notFound("Message not found");
     const room = await findRoom(tx, message.roomId);
-    const peer = room ? await privatePeer(tx, room, me) : undefined;
-    if (peer !== undefined && (await hasBlocked(tx, me, peer))) throw forbidden("Room is blocked");
+    if (room && (await blocksPrivatePeer(tx, room, me))) throw forbidden("Room is blocked");
     if (input.type !== "reaction") {
       await addRecords(ctx, tx, after, me, [message], [input.type]);
       return tx
@@ -480,9 +483,7 @@ export async function addMessageRecord(
 }
 
 async function emitReactionEvent(tx: Tx, after: AfterCommit, type: string, message: MessageRow, record: MessageRecordRow) {
-  const room = await findRoom(tx, message.roomId);
-  const members = await memberIds(tx, message.roomId);
-  const blockers = room ? await blockersIn(tx, room, members, record.userId) : [];
+  const { members, blockers } = await audienceOf(tx, message.roomId, record.userId);
   const c = await tx.selectFrom("messages").select(["deliveredCount", "seenCount", "totalUserCount"]).where("id", "=", message.id).executeTakeFirstOrThrow();
   after.emit({
     userIds: members.filter((id) => !blockers.includes(id)),

@@ -218,10 +218,29 @@ export async function unreadByRoom(db: Db, me: number): Promise<Array<{ roomId: 
   return ids.map((roomId) => ({ roomId, unreadCount: counts.get(pairKey(roomId, me)) ?? 0 })).filter((r) => r.unreadCount > 0);
 }
 
-export async function hasBlocked(db: Db, userId: number, blockedId: number): Promise<boolean> {
-  const row = await db.selectFrom("blocks").select("id").where("userId", "=", userId).where("blockedId", "=", blockedId).executeTakeFirst();
+/** In a private room: whether `me` blocked the other (human) member — one query. */
+export async function blocksPrivatePeer(db: Db, room: RoomRow, me: number): Promise<boolean> {
+  if (room.type !== "private") return false;
+  const row = await db
+    .selectFrom("roomUsers as ru")
+    .innerJoin("users as u", "u.id", "ru.userId")
+    .innerJoin("blocks as b", (j) => j.onRef("b.blockedId", "=", "ru.userId").on("b.userId", "=", me))
+    .select("ru.userId")
+    .where("ru.roomId", "=", room.id)
+    .where("ru.userId", "!=", me)
+    .where("u.isBot", "=", 0)
+    .executeTakeFirst();
   return row !== undefined;
 }
+
+/** The room, if `userId` is one of its members — one query. */
+export const memberRoom = (db: Db, roomId: number, userId: number): Promise<RoomRow | undefined> =>
+  db
+    .selectFrom("rooms as r")
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", userId))
+    .selectAll("r")
+    .where("r.id", "=", roomId)
+    .executeTakeFirst();
 
 /** In a private room: the other human member's id (undefined for groups or lone members). */
 export async function privatePeer(db: Db, room: RoomRow, me: number): Promise<number | undefined> {
