@@ -1,0 +1,288 @@
+// Child processes of the benchmark: the Spika server (`node dist/main.js serve`) on a fresh
+// temporary database, and the bare node:http servers of the baselines. Every child is stopped
+// when its scenario ends, and all of them when the benchmark is interrupted.
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import pg from "pg";
+
+export const ROOT = resolve(import.meta.dirname, "..", "..");
+export const RESULTS_DIR = join(ROOT, "bench", "results");
+
+const live = new Set<Child>();
+
+/** CPU profiles written by stopped children (BENCH_PROFILE=1), in order. */
+export const profilesWritten: Array<{ name: string; file: string }> = [];
+
+export interface Child {
+  name: string;
+  pid: number;
+  url: string;
+  /** Milliseconds from spawn to the ready line. */
+  readyMs: number;
+  /** Resident set size of the child now, in MB (Linux /proc), or undefined elsewhere. */
+  rssMb(): number | undefined;
+  /** Last log lines of the child (for error reports). */
+  logTail(): string[];
+  /** SIGTERM, then wait for the exit. */
+  stop(): Promise<void>;
+  /**
+   * Runs `fn` (a measured run); with BENCH_PROFILE=1 the child's CPU profile covers exactly that
+   * run and is written as <label>.cpuprofile.
+   */
+  measure<T>(label: string, fn: () => Promise<T>): Promise<T>;
+}
+
+/** One directory of profiles per benchmark run. */
+const RUN_ID = new Date().toISOString().replace(/[:.]/g, "-");
+
+export const profiling = () => process.env.BENCH_PROFILE === "1";
+
+function rssOf(pid: number): number | undefined {
+  try {
+    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
+    return Number.isFinite(kb) ? kb / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Spawns `node <args>` and waits for a JSON log line with a `url` (Spika's ready line, which the
+ * bare servers imitate).
+ */
+async function spawnChild(name: string, args: string[], env: Record<string, string>, profileName?: string): Promise<Child> {
+  const nodeArgs: string[] = [];
+  let profileDir: string | undefined;
+  if (profileName && profiling()) {
+    profileDir = join(RESULTS_DIR, "profiles", RUN_ID);
+    mkdirSync(profileDir, { recursive: true });
+    nodeArgs.push("--import", join(ROOT, "bench", "lib", "profiler.mjs"));
+    env = { ...env, BENCH_PROFILE_DIR: profileDir };
+  }
+  if (profileName && process.env.BENCH_SQL_TRACE === "1") nodeArgs.push("--import", join(ROOT, "bench", "lib", "sql-trace.mjs"));
+  // Extra node flags for the server child only (e.g. --trace-gc, --max-semi-space-size=64).
+  if (name === "spika" && process.env.BENCH_SERVER_NODE_FLAGS) nodeArgs.push(...process.env.BENCH_SERVER_NODE_FLAGS.split(/\s+/).filter(Boolean));
+  const started = performance.now();
+  const proc: ChildProcess = spawn(process.execPath, [...nodeArgs, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const tail: string[] = [];
+  const profilerLines: Array<(line: string) => void> = [];
+  const keep = (line: string) => {
+    if (line.startsWith("[sql-trace]")) process.stderr.write(`${profileName ?? name}: ${line}\n`);
+    if (line.startsWith("[profiler]")) for (const f of profilerLines.splice(0)) f(line);
+    if (process.env.BENCH_SERVER_LOG === "1" && !line.startsWith("{")) process.stderr.write(`${profileName ?? name}| ${line}\n`);
+    tail.push(line);
+    if (tail.length > 30) tail.shift();
+  };
+  const exited = new Promise<number | null>((res) => proc.on("exit", (code) => res(code)));
+  createInterface({ input: proc.stderr! }).on("line", keep);
+  const url = await new Promise<string>((res, rej) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on("line", (line) => {
+      keep(line);
+      if (!line.startsWith("{")) return;
+      try {
+        const entry = JSON.parse(line) as { url?: unknown };
+        if (typeof entry.url === "string") res(entry.url);
+      } catch {
+        // not a JSON log line
+      }
+    });
+    void exited.then((code) => rej(new Error(`${name} exited with ${code} before it was ready:\n${tail.join("\n")}`)));
+  });
+  const readyMs = performance.now() - started;
+  let stopped: Promise<void> | null = null;
+  const child: Child = {
+    name,
+    pid: proc.pid!,
+    url,
+    readyMs,
+    rssMb: () => rssOf(proc.pid!),
+    logTail: () => [...tail],
+    stop() {
+      stopped ??= (async () => {
+        if (proc.exitCode === null && proc.signalCode === null) {
+          proc.kill("SIGTERM");
+          const timer = setTimeout(() => proc.kill("SIGKILL"), 15_000);
+          await exited;
+          clearTimeout(timer);
+        }
+        live.delete(child);
+      })();
+      return stopped;
+    },
+    async measure(label, fn) {
+      if (!profileDir) return fn();
+      const signal = () =>
+        new Promise<string>((res) => {
+          profilerLines.push(res);
+          proc.kill("SIGUSR2");
+        });
+      writeFileSync(join(profileDir, "label"), label);
+      await signal();
+      try {
+        return await fn();
+      } finally {
+        const line = await signal();
+        const file = /wrote (.+)$/.exec(line)?.[1];
+        if (file) profilesWritten.push({ name: label, file });
+        else process.stderr.write(`${label}: ${line}\n`);
+      }
+    },
+  };
+  live.add(child);
+  return child;
+}
+
+/** Stops every child still running (Ctrl-C, errors). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((c) => c.stop()));
+}
+
+/** A bare node:http server of bench/bare-server.ts: `http` (JSON hello) or `sse` (broadcast). */
+export function startBare(mode: "http" | "sse", profileName?: string): Promise<Child> {
+  return spawnChild(`bare-${mode}`, ["--import", "tsx", join(ROOT, "bench", "bare-server.ts"), mode], {}, profileName);
+}
+
+export interface SpikaDb {
+  url: string;
+  /** Removes the temporary database (file or PostgreSQL database). */
+  drop(): Promise<void>;
+}
+
+const liveDatabases = new Set<SpikaDb>();
+
+/** Drops every temporary database not dropped yet (interrupted runs). */
+export async function dropAll(): Promise<void> {
+  for (const db of [...liveDatabases]) await db.drop().catch(() => {});
+}
+
+export const engine = () => (process.env.DATABASE_URL?.startsWith("postgres") ? "postgres" : "sqlite");
+
+/**
+ * A fresh database for one scenario: a temporary SQLite file, or, when DATABASE_URL is a
+ * postgres:// URL, a new database on that server (dropped afterwards).
+ */
+export async function freshDatabase(): Promise<SpikaDb & { dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "spika-bench-"));
+  const base = process.env.DATABASE_URL;
+  if (!base?.startsWith("postgres")) {
+    const db = {
+      dir,
+      url: `sqlite:${join(dir, "spika.db")}`,
+      drop: async () => {
+        liveDatabases.delete(db);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+    liveDatabases.add(db);
+    return db;
+  }
+  const name = `spika_bench_${randomBytes(5).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  const db = {
+    dir,
+    url: url.toString(),
+    async drop() {
+      liveDatabases.delete(db);
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await c.end();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  liveDatabases.add(db);
+  return db;
+}
+
+/**
+ * Starts the built server (dist/main.js serve) on `db` with the benchmark settings; REDIS_URL,
+ * when set in the environment, is passed on.
+ */
+export function startSpika(db: { url: string; dir: string }, profileName?: string, env: Record<string, string> = {}): Promise<Child> {
+  return spawnChild(
+    "spika",
+    [join(ROOT, "dist", "main.js"), "serve"],
+    {
+      PORT: "0",
+      HOST: "127.0.0.1",
+      DATABASE_URL: db.url,
+      UPLOAD_DIR: join(db.dir, "uploads"),
+      IS_TEST: "1",
+      TEAM_MODE: "1",
+      RATE_LIMIT: "off",
+      LOG_LEVEL: "info",
+      ...env,
+    },
+    profileName,
+  );
+}
+
+/** CPU seconds (user + system) a process has used so far (Linux /proc), or undefined. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100)
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds the whole machine has been busy (all cores, /proc/stat), or undefined. */
+function machineBusySeconds(): number | undefined {
+  try {
+    const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+    // user nice system idle iowait irq softirq steal: user + nice + system is what processes ran
+    // (interrupt time, e.g. loopback packets, is left out: no process is charged for it).
+    return (f[0] + f[1] + f[2]) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CpuUse {
+  /** Percent of one core used by the server child. */
+  server?: number;
+  /** CPU seconds used by the server child. */
+  serverSeconds?: number;
+  /** Percent of one core used by this process (the load generator). */
+  loadgen: number;
+  /** Percent of one core used by everything else on the machine (other work disturbs the run). */
+  other?: number;
+}
+
+/** Server CPU milliseconds per operation. */
+export const cpuMsPer = (c: CpuUse, ops: number): number | undefined => (c.serverSeconds === undefined || ops <= 0 ? undefined : (c.serverSeconds * 1000) / ops);
+
+/** Starts measuring CPU use; returns a reader of percentages of one core since the start. */
+export function cpuMeter(pid: number): () => CpuUse {
+  const t0 = performance.now();
+  const s0 = cpuSeconds(pid);
+  const m0 = machineBusySeconds();
+  const l0 = process.cpuUsage();
+  return () => {
+    const wall = (performance.now() - t0) / 1000;
+    const s1 = cpuSeconds(pid);
+    const m1 = machineBusySeconds();
+    const l = process.cpuUsage(l0);
+    const server = s0 === undefined || s1 === undefined ? undefined : (100 * (s1 - s0)) / wall;
+    const loadgen = (100 * (l.user + l.system)) / 1e6 / wall;
+    const machine = m0 === undefined || m1 === undefined ? undefined : (100 * (m1 - m0)) / wall;
+    const other = machine === undefined || server === undefined ? undefined : Math.max(0, machine - server - loadgen);
+    return { server, serverSeconds: s0 === undefined || s1 === undefined ? undefined : s1 - s0, loadgen, other };
+  };
+}
