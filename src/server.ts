@@ -46,7 +46,8 @@ export async function buildContext(config: Config, log: Logger, database: Databa
   if (config.redisUrl) {
     // Loaded only when configured: a single instance never pays for the Redis client.
     const { RedisBus } = await import("./realtime/redisBus.js");
-    const redis = new RedisBus(config.redisUrl, deliver, log);
+    const { name } = await database.db.selectFrom("deployment").select("name").where("id", "=", 1).executeTakeFirstOrThrow();
+    const redis = new RedisBus(config.redisUrl, name, deliver, log);
     await redis.start();
     bus = redis;
   }

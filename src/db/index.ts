@@ -17,6 +17,7 @@ import {
 } from "kysely";
 import type { DB } from "./schema.js";
 import * as m001 from "./migrations/001_initial.js";
+import * as m002 from "./migrations/002_deployment.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<DB>;
@@ -89,6 +90,7 @@ export function openDatabase(url: string, onError: (err: Error) => void = () => 
 
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
   "001_initial": m001,
+  "002_deployment": m002,
 };
 
 class Provider implements MigrationProvider {

@@ -218,7 +218,14 @@ export interface JobsTable {
   modifiedAt: number;
 }
 
+export interface DeploymentTable {
+  id: number;
+  /** Random, written once by migration 002: names this deployment outside the database. */
+  name: string;
+}
+
 export interface DB {
+  deployment: DeploymentTable;
   users: UsersTable;
   devices: DevicesTable;
   contacts: ContactsTable;

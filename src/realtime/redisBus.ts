@@ -7,7 +7,6 @@ import type { Logger } from "pino";
 import type { Deliver, EventBus } from "./bus.js";
 import type { OutgoingEvent } from "./events.js";
 
-const CHANNEL = "spika:events";
 
 export class RedisBus implements EventBus {
   private readonly instance = randomUUID();
@@ -15,11 +14,16 @@ export class RedisBus implements EventBus {
   private readonly sub: Redis;
   private lost = false;
 
+  private readonly channel: string;
+
+  /** `deployment` namespaces the channel: deployments sharing one Redis never see each other's events. */
   constructor(
     url: string,
+    deployment: string,
     private readonly deliver: Deliver,
     private readonly log: Logger,
   ) {
+    this.channel = `spika:${deployment}:events`;
     const options = {
       // Never queue while disconnected: stale events would burst out on reconnect, and
       // clients re-sync anyway. Reconnect forever with a capped backoff.
@@ -49,7 +53,7 @@ export class RedisBus implements EventBus {
   /** (Re)subscribes after every (re)connection. */
   private subscribe(): Promise<void> {
     this.subscribed ??= this.sub
-      .subscribe(CHANNEL)
+      .subscribe(this.channel)
       .then(() => undefined, (err: Error) => this.report(err))
       .finally(() => {
         this.subscribed = null;
@@ -60,7 +64,7 @@ export class RedisBus implements EventBus {
   publish(events: OutgoingEvent[]): void {
     this.deliver(events);
     if (this.pub.status !== "ready") return this.report(new Error(`redis is ${this.pub.status}`));
-    this.pub.publish(CHANNEL, JSON.stringify({ from: this.instance, events })).catch((err: Error) => this.report(err));
+    this.pub.publish(this.channel, JSON.stringify({ from: this.instance, events })).catch((err: Error) => this.report(err));
   }
 
   healthy(): boolean {
