@@ -1,5 +1,6 @@
 // The directory a user sees (§3.5): everyone in team mode, otherwise the phone-book contacts.
-import { sql, type SelectQueryBuilder } from "kysely";
+import type { SelectQueryBuilder } from "kysely";
+import { countRows } from "../../db/count.js";
 import { matchesIgnoringCase } from "../../db/text.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DB, UserRow } from "../../db/schema.js";
@@ -46,6 +47,6 @@ export async function directory(
     page = page.offset((opts.page - 1) * opts.limit);
   }
 
-  const [list, total] = await Promise.all([page.execute(), base.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow()]);
-  return { list, count: Number(total.n) };
+  const [list, total] = await Promise.all([page.execute(), countRows(base)]);
+  return { list, count: total };
 }

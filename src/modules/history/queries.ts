@@ -2,6 +2,7 @@
 // message the requester holds a copy of (latestCopyIn() in messages/queries.ts), one query per
 // page whatever the number of rooms, and the page's messages through copiesOf().
 import { sql, type ExpressionBuilder } from "kysely";
+import { countRows } from "../../db/count.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DB, DeviceRow, RoomRow, UserRow } from "../../db/schema.js";
 import { matchesIgnoringCase } from "../../db/text.js";
@@ -75,12 +76,12 @@ export async function historyPage(
       .limit(HISTORY_PAGING_LIMIT)
       .offset((opts.page - 1) * HISTORY_PAGING_LIMIT)
       .execute(),
-    candidates.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    countRows(candidates),
   ]);
   const messages = new Map((await copiesOf(db, me, rows.map((r) => Number(r.messageId)))).map((m) => [m.id, m]));
   return {
     entries: rows.map((r) => ({ roomId: r.roomId, message: messages.get(Number(r.messageId)) ?? null })),
-    count: Number(total.n),
+    count: total,
   };
 }
 

@@ -1,7 +1,7 @@
 // Media of a room (§4.13): the member's live copies of image/video (gallery, media), file or
 // link messages, paged by message id. Only copies the member holds (join time, blocks) and has
 // not deleted are listed.
-import { sql } from "kysely";
+import { countRows } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import type { RoomUserRow } from "../../db/schema.js";
 import { memberCopies } from "../messages/queries.js";
@@ -79,7 +79,7 @@ export async function mediaPage(
       .orderBy("m.id", "desc")
       .limit(opts.limit)
       .execute(),
-    base.clearSelect().select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    countRows(base),
   ]);
-  return { rows, count: Number(total.n) };
+  return { rows, count: total };
 }

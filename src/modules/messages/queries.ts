@@ -3,6 +3,7 @@
 // time and no `hidden` exception exists for them; a device additionally only from its own
 // creation on. Every reader goes through here.
 import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
+import { countRows } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import type { DB, DeviceRow, MessageRow, RoomUserRow } from "../../db/schema.js";
 import type { CopyRow } from "./views.js";
@@ -166,9 +167,9 @@ export async function deviceSync(
       .limit(SYNC_LIMIT)
       .offset((opts.page - 1) * SYNC_LIMIT)
       .execute(),
-    q.clearSelect().select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    countRows(q),
   ]);
-  return { rows, count: Number(total.n) };
+  return { rows, count: total };
 }
 
 export const RECORD_SYNC_LIMIT = 500;
@@ -202,9 +203,9 @@ export async function recordsSince(db: Db, device: DeviceRow, opts: { since: num
       .limit(RECORD_SYNC_LIMIT)
       .offset((opts.page - 1) * RECORD_SYNC_LIMIT)
       .execute(),
-    q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    countRows(q),
   ]);
-  return { rows, count: Number(total.n) };
+  return { rows, count: total };
 }
 
 /**

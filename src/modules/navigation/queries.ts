@@ -2,6 +2,7 @@
 // message by date, and full-text search. Everything goes through the member's copies
 // (memberCopies): messages from before the join time or hidden by a block do not exist here.
 import { sql } from "kysely";
+import { countRows } from "../../db/count.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { RoomUserRow } from "../../db/schema.js";
 import { MESSAGE_PAGING_LIMIT, memberCopies } from "../messages/queries.js";
@@ -115,7 +116,7 @@ export async function searchMessages(
       .orderBy("m.id", "desc")
       .limit(opts.limit)
       .execute(),
-    base.clearSelect().select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    countRows(base),
   ]);
-  return { rows, count: Number(total.n) };
+  return { rows, count: total };
 }

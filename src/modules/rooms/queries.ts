@@ -1,6 +1,7 @@
 // Reads of rooms, memberships and per-viewer room state (§4.1–§4.12, §9.4). Every list is built
 // with a fixed number of queries, whatever its length.
 import { sql } from "kysely";
+import { countRows } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import type { RoomRow, RoomUserRow } from "../../db/schema.js";
 import type { Dialect } from "../../db/index.js";
@@ -136,9 +137,9 @@ export async function listRooms(db: Db, me: number, opts: { page: number; keywor
       .limit(PAGING_LIMIT)
       .offset((opts.page - 1) * PAGING_LIMIT)
       .execute(),
-    q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    countRows(q),
   ]);
-  return { rows, count: Number(total.n) };
+  return { rows, count: total };
 }
 
 /** The non-deleted private room of exactly `a` and `b` (room API-key bots may be in it too). */
@@ -180,9 +181,9 @@ export async function roomsModifiedSince(db: Db, me: number, since: number, page
       .limit(SYNC_LIMIT)
       .offset((page - 1) * SYNC_LIMIT)
       .execute(),
-    q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    countRows(q),
   ]);
-  return { rows, count: Number(total.n) };
+  return { rows, count: total };
 }
 
 export const GROUP_ROOMS_LIMIT = 20;
@@ -200,8 +201,8 @@ export async function groupRooms(db: Db, me: number, opts: { keyword?: string; c
     const after = await db.selectFrom("rooms").select(["id", "name"]).where("id", "=", opts.cursor).executeTakeFirst();
     if (after) page = page.where((eb) => eb.or([eb("r.name", ">", after.name), eb.and([eb("r.name", "=", after.name), eb("r.id", ">", after.id)])]));
   }
-  const [rows, total] = await Promise.all([page.execute(), q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow()]);
-  return { rows, count: Number(total.n) };
+  const [rows, total] = await Promise.all([page.execute(), countRows(q)]);
+  return { rows, count: total };
 }
 
 /** §4.10: rooms of the caller with unread messages. */

@@ -1,5 +1,5 @@
 // Reads of users and of who may see whom (§3.5, §3.9, §3.10).
-import { sql } from "kysely";
+import { countRows } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import type { UserRow } from "../../db/schema.js";
 
@@ -56,9 +56,9 @@ export async function usersModifiedSince(
   }
   const [list, total] = await Promise.all([
     q.selectAll().orderBy("modifiedAt").orderBy("id").limit(opts.limit).offset((opts.page - 1) * opts.limit).execute(),
-    q.select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow(),
+    countRows(q),
   ]);
-  return { list, count: Number(total.n) };
+  return { list, count: total };
 }
 
 /** Who hears about a change of `userId`'s profile (§3.7): itself, its contacts in both directions, and room-mates. */
