@@ -11,6 +11,8 @@ import type { SmsSender } from "./providers/sms.js";
 export interface AppContext {
   config: Config;
   db: Db;
+  /** The same database for work outside requests (the job worker): not in db_queries_total. */
+  backgroundDb: Db;
   dialect: Dialect;
   dbStats: { queries: number };
   log: Logger;

@@ -54,6 +54,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
   return {
     config,
     db: database.db,
+    backgroundDb: database.background,
     dialect: database.dialect,
     dbStats: database.stats,
     log,

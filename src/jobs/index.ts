@@ -9,4 +9,8 @@ export function jobHandlers(ctx: AppContext): Record<string, JobHandler> {
   return { sms: smsHandler(ctx), push: pushHandler(ctx), webhook: webhookHandler(ctx) };
 }
 
-export const createWorker = (ctx: AppContext, opts?: WorkerOptions): Worker => new Worker(ctx, jobHandlers(ctx), opts);
+/** The worker and its handlers use the uncounted `backgroundDb`: theirs are not request statements. */
+export function createWorker(ctx: AppContext, opts?: WorkerOptions): Worker {
+  const background = { ...ctx, db: ctx.backgroundDb };
+  return new Worker(background, jobHandlers(background), opts);
+}

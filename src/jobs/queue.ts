@@ -63,34 +63,30 @@ export const enqueue = (tx: Tx | Db, kind: string, payload: unknown, opts: Enque
   enqueueAll(tx, [{ kind, payload }], opts);
 
 /**
- * Claims up to `limit` due jobs for `workerId` in one statement: pending jobs whose time has
- * come, and running jobs whose lease expired (their worker died), oldest first. PostgreSQL
- * skips rows another worker is claiming (FOR UPDATE SKIP LOCKED); SQLite has a single writer,
- * so the UPDATE … RETURNING is atomic as it is.
+ * Claims up to `limit` due jobs for `workerId`: running jobs whose lease expired (their worker
+ * died), then pending jobs whose time has come, oldest first. Each claim is one statement over
+ * an index range of `jobs_due_idx` (one `or` of both made SQLite scan the table: 25 % of the SQL
+ * time of a send). PostgreSQL skips rows another worker is claiming (FOR UPDATE SKIP LOCKED);
+ * SQLite has a single writer, so the UPDATE … RETURNING is atomic as it is.
  */
 export async function claimJobs(db: Db, dialect: Dialect, opts: { workerId: string; limit: number; leaseMs: number; now?: number }): Promise<JobRow[]> {
-  if (opts.limit <= 0) return [];
   const now = opts.now ?? Date.now();
-  let due = db
-    .selectFrom("jobs")
-    .select("id")
-    .where((eb) =>
-      eb.or([
-        eb.and([eb("status", "=", "pending"), eb("runAt", "<=", now)]),
-        eb.and([eb("status", "=", "running"), eb("lockedAt", "<", now - opts.leaseMs)]),
-      ]),
-    )
-    .orderBy("runAt")
-    .orderBy("id")
-    .limit(opts.limit);
-  if (dialect === "postgres") due = due.forUpdate().skipLocked();
-  const rows = await db
-    .updateTable("jobs")
-    .set((eb) => ({ status: "running" as const, lockedAt: now, lockedBy: opts.workerId, attempts: eb("attempts", "+", 1), modifiedAt: now }))
-    .where("id", "in", due)
-    .returningAll()
-    .execute();
-  return rows.sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+  const claim = async (status: "running" | "pending", limit: number): Promise<JobRow[]> => {
+    if (limit <= 0) return [];
+    let due = db.selectFrom("jobs").select("id").where("status", "=", status);
+    due = status === "running" ? due.where("lockedAt", "<", now - opts.leaseMs) : due.where("runAt", "<=", now);
+    due = due.orderBy("runAt").orderBy("id").limit(limit);
+    if (dialect === "postgres") due = due.forUpdate().skipLocked();
+    const rows = await db
+      .updateTable("jobs")
+      .set((eb) => ({ status: "running" as const, lockedAt: now, lockedBy: opts.workerId, attempts: eb("attempts", "+", 1), modifiedAt: now }))
+      .where("id", "in", due)
+      .returningAll()
+      .execute();
+    return rows.sort((a, b) => a.runAt - b.runAt || a.id - b.id);
+  };
+  const expired = await claim("running", opts.limit);
+  return [...expired, ...(await claim("pending", opts.limit - expired.length))];
 }
 
 /** Keeps the lease of jobs this worker is still running. */

@@ -5,7 +5,6 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import type { AppContext } from "../context.js";
-import { uncounted } from "../db/index.js";
 import type { JobRow } from "../db/schema.js";
 import { claimJobs, completeJob, enqueued, failJob, renewLeases } from "./queue.js";
 
@@ -79,8 +78,7 @@ export class Worker {
   /** Looks for due jobs now (coalesced with a look already under way). */
   wake(): void {
     if (!this.active) return;
-    // The worker's statements are not request statements (db_queries_total).
-    uncounted.run(true, () => void this.pump());
+    void this.pump();
   }
 
   /** Stops claiming and waits for the jobs in flight (each is bounded by its own timeouts). */
@@ -194,8 +192,6 @@ export class Worker {
 
   private renew(): void {
     if (this.running.size === 0) return;
-    uncounted.run(true, () =>
-      renewLeases(this.ctx.db, this.id, [...this.running.keys()]).catch((err) => this.ctx.log.error({ err }, "renewing job leases failed")),
-    );
+    renewLeases(this.ctx.db, this.id, [...this.running.keys()]).catch((err) => this.ctx.log.error({ err }, "renewing job leases failed"));
   }
 }

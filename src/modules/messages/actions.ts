@@ -2,6 +2,7 @@
 // message; per-user exceptions instead of per-device copies (docs/messages.md).
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import type { Tx } from "../../db/index.js";
+import { prepared } from "../../db/prepared.js";
 import type { MessageRecordRow, MessageRow, RoomRow } from "../../db/schema.js";
 import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
@@ -31,19 +32,80 @@ export interface NewMessage {
  * users who blocked the author (no copy, no notifications). One query.
  */
 async function audienceOf(tx: Tx, roomId: number, authorId: number): Promise<{ members: number[]; blockers: number[] }> {
-  const rows = await tx
-    .selectFrom("roomUsers as ru")
-    .innerJoin("rooms as r", "r.id", "ru.roomId")
-    .leftJoin("blocks as b", (j) => j.onRef("b.userId", "=", "ru.userId").on("b.blockedId", "=", authorId))
-    .select(["ru.userId", "r.type", "b.id as blockId"])
-    .where("ru.roomId", "=", roomId)
-    .orderBy("ru.id")
-    .execute();
+  const rows = await membersAndBlocks(tx, { roomId, authorId });
   return {
     members: rows.map((r) => r.userId),
     blockers: rows.filter((r) => r.type === "private" && r.blockId !== null && r.userId !== authorId).map((r) => r.userId),
   };
 }
+
+const membersAndBlocks = prepared((db, a: { roomId: number; authorId: number }) =>
+  db
+    .selectFrom("roomUsers as ru")
+    .innerJoin("rooms as r", "r.id", "ru.roomId")
+    .leftJoin("blocks as b", (j) => j.onRef("b.userId", "=", "ru.userId").on("b.blockedId", "=", a.authorId))
+    .select(["ru.userId", "r.type", "b.id as blockId"])
+    .where("ru.roomId", "=", a.roomId)
+    .orderBy("ru.id"),
+);
+
+// The statements of every send, built once (src/db/prepared.ts).
+type MessageValues = Omit<MessageRow, "id" | "deleted">;
+const insertMessage = prepared((db, a: MessageValues) =>
+  db
+    .insertInto("messages")
+    .values({
+      roomId: a.roomId,
+      fromUserId: a.fromUserId,
+      fromDeviceId: a.fromDeviceId,
+      type: a.type,
+      body: a.body,
+      localId: a.localId,
+      replyId: a.replyId,
+      totalUserCount: a.totalUserCount,
+      deliveredCount: a.deliveredCount,
+      seenCount: a.seenCount,
+      isForwarded: a.isForwarded,
+      hasLink: a.hasLink,
+      createdAt: a.createdAt,
+      modifiedAt: a.modifiedAt,
+    })
+    // A concurrent send with the same localId waits for the first one and then inserts nothing.
+    .onConflict((oc) => oc.columns(["roomId", "fromUserId", "localId"]).doNothing())
+    .returningAll(),
+);
+const insertAuthorRecords = prepared((db, a: { messageId: number; roomId: number; userId: number; now: number }) =>
+  db
+    .insertInto("messageRecords")
+    .values(
+      (["delivered", "seen"] as const).map((type) => ({
+        messageId: a.messageId,
+        roomId: a.roomId,
+        userId: a.userId,
+        type,
+        reaction: null,
+        createdAt: a.now,
+        modifiedAt: a.now,
+      })),
+    )
+    .returningAll(),
+);
+const setLastMessage = prepared((db, a: { roomId: number; messageId: number; now: number }) =>
+  db
+    .updateTable("rooms")
+    .set((eb) => ({ lastMessageId: a.messageId, lastMessageAt: a.now, messageCount: eb("messageCount", "+", 1) }))
+    .where("id", "=", a.roomId),
+);
+const somePushableDevice = prepared((db, a: { roomId: number }) =>
+  db
+    .selectFrom("roomUsers as ru")
+    .innerJoin("devices as d", "d.userId", "ru.userId")
+    .select("d.id")
+    .where("ru.roomId", "=", a.roomId)
+    .where("d.pushToken", "is not", null)
+    .where("d.pushToken", "!=", "")
+    .limit(1),
+);
 
 /**
  * Creates one message and its fan-out (§9.2) inside `tx`: the shared row, `hidden`
@@ -55,73 +117,41 @@ async function audienceOf(tx: Tx, roomId: number, authorId: number): Promise<{ m
 export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
   const { members, blockers } = await audienceOf(tx, m.room.id, m.fromUserId);
   const now = Date.now();
-  const message = await tx
-    .insertInto("messages")
-    .values({
-      roomId: m.room.id,
-      fromUserId: m.fromUserId,
-      fromDeviceId: m.fromDeviceId,
-      type: m.type,
-      body: JSON.stringify(m.body),
-      localId: m.localId ?? null,
-      replyId: m.replyId ?? null,
-      totalUserCount: members.length,
-      deliveredCount: 1,
-      seenCount: 1,
-      isForwarded: m.isForwarded ? 1 : 0,
-      hasLink: m.hasLink ? 1 : 0,
-      createdAt: now,
-      modifiedAt: now,
-    })
-    // A concurrent send with the same localId waits for the first one and then inserts nothing.
-    .onConflict((oc) => oc.columns(["roomId", "fromUserId", "localId"]).doNothing())
-    .returningAll()
-    .executeTakeFirst();
+  const [message] = await insertMessage(tx, {
+    roomId: m.room.id,
+    fromUserId: m.fromUserId,
+    fromDeviceId: m.fromDeviceId,
+    type: m.type,
+    body: JSON.stringify(m.body),
+    localId: m.localId ?? null,
+    replyId: m.replyId ?? null,
+    totalUserCount: members.length,
+    deliveredCount: 1,
+    seenCount: 1,
+    isForwarded: m.isForwarded ? 1 : 0,
+    hasLink: m.hasLink ? 1 : 0,
+    createdAt: now,
+    modifiedAt: now,
+  });
   if (!message) {
     const existing = await findByLocalId(tx, m.room.id, m.fromUserId, m.localId!);
     if (!existing) throw new Error("message with this localId vanished");
     return { message: existing, created: false };
   }
-  const records = await tx
-    .insertInto("messageRecords")
-    .values(
-      (["delivered", "seen"] as const).map((type) => ({
-        messageId: message.id,
-        roomId: m.room.id,
-        userId: m.fromUserId,
-        type,
-        reaction: null,
-        createdAt: now,
-        modifiedAt: now,
-      })),
-    )
-    .returningAll()
-    .execute();
+  const records = await insertAuthorRecords(tx, { messageId: message.id, roomId: m.room.id, userId: m.fromUserId, now });
   if (blockers.length > 0) {
     await tx
       .insertInto("messageExceptions")
       .values(blockers.map((userId) => ({ messageId: message.id, roomId: m.room.id, userId, kind: "hidden" as const, createdAt: now, modifiedAt: now })))
       .execute();
   }
-  await tx
-    .updateTable("rooms")
-    .set((eb) => ({ lastMessageId: message.id, lastMessageAt: now, messageCount: eb("messageCount", "+", 1) }))
-    .where("id", "=", m.room.id)
-    .execute();
+  await setLastMessage(tx, { roomId: m.room.id, messageId: message.id, now });
   // Durable follow-ups, committed with the message (src/jobs): its push (§7.2) and, except for
   // system messages, one call per webhook of the room (§8.1).
   // A room where no device can receive a push gets no push job: the job's own cost (claim,
   // recipients, delete) was ~40 % of the SQL time of a send in the benchmark.
   const hooks = m.type === "system" ? [] : await webhooksOfRoom(tx, m.room.id);
-  const pushable = await tx
-    .selectFrom("roomUsers as ru")
-    .innerJoin("devices as d", "d.userId", "ru.userId")
-    .select("d.id")
-    .where("ru.roomId", "=", m.room.id)
-    .where("d.pushToken", "is not", null)
-    .where("d.pushToken", "!=", "")
-    .limit(1)
-    .executeTakeFirst();
+  const [pushable] = await somePushableDevice(tx, { roomId: m.room.id });
   await enqueueAll(
     tx,
     [
@@ -143,8 +173,11 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
   return { message, created: true };
 }
 
-const findByLocalId = (tx: Tx, roomId: number, fromUserId: number, localId: string) =>
-  tx.selectFrom("messages").selectAll().where("roomId", "=", roomId).where("fromUserId", "=", fromUserId).where("localId", "=", localId).executeTakeFirst();
+const findByLocalId = async (tx: Tx, roomId: number, fromUserId: number, localId: string): Promise<MessageRow | undefined> =>
+  (await messageByLocalId(tx, { roomId, fromUserId, localId }))[0];
+const messageByLocalId = prepared((db, a: { roomId: number; fromUserId: number; localId: string }) =>
+  db.selectFrom("messages").selectAll().where("roomId", "=", a.roomId).where("fromUserId", "=", a.fromUserId).where("localId", "=", a.localId),
+);
 
 /** §2.6 system message by `actor` (room administration, notes). */
 export async function createSystemMessage(

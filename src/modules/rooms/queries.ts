@@ -3,6 +3,7 @@
 import { sql } from "kysely";
 import { countRows } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
+import { prepared } from "../../db/prepared.js";
 import type { RoomRow, RoomUserRow } from "../../db/schema.js";
 import type { Dialect } from "../../db/index.js";
 import { matchesIgnoringCase } from "../../db/text.js";
@@ -222,26 +223,29 @@ export async function unreadByRoom(db: Db, me: number): Promise<Array<{ roomId: 
 /** In a private room: whether `me` blocked the other (human) member — one query. */
 export async function blocksPrivatePeer(db: Db, room: RoomRow, me: number): Promise<boolean> {
   if (room.type !== "private") return false;
-  const row = await db
+  return (await blockedPeer(db, { roomId: room.id, me })).length > 0;
+}
+const blockedPeer = prepared((db, a: { roomId: number; me: number }) =>
+  db
     .selectFrom("roomUsers as ru")
     .innerJoin("users as u", "u.id", "ru.userId")
-    .innerJoin("blocks as b", (j) => j.onRef("b.blockedId", "=", "ru.userId").on("b.userId", "=", me))
+    .innerJoin("blocks as b", (j) => j.onRef("b.blockedId", "=", "ru.userId").on("b.userId", "=", a.me))
     .select("ru.userId")
-    .where("ru.roomId", "=", room.id)
-    .where("ru.userId", "!=", me)
+    .where("ru.roomId", "=", a.roomId)
+    .where("ru.userId", "!=", a.me)
     .where("u.isBot", "=", 0)
-    .executeTakeFirst();
-  return row !== undefined;
-}
+    .limit(1),
+);
 
 /** The room, if `userId` is one of its members — one query. */
-export const memberRoom = (db: Db, roomId: number, userId: number): Promise<RoomRow | undefined> =>
+export const memberRoom = async (db: Db, roomId: number, userId: number): Promise<RoomRow | undefined> => (await roomOfMember(db, { roomId, userId }))[0];
+const roomOfMember = prepared((db, a: { roomId: number; userId: number }) =>
   db
     .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", userId))
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", a.userId))
     .selectAll("r")
-    .where("r.id", "=", roomId)
-    .executeTakeFirst();
+    .where("r.id", "=", a.roomId),
+);
 
 /** In a private room: the other human member's id (undefined for groups or lone members). */
 export async function privatePeer(db: Db, room: RoomRow, me: number): Promise<number | undefined> {

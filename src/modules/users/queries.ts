@@ -1,10 +1,11 @@
 // Reads of users and of who may see whom (§3.5, §3.9, §3.10).
 import { countRows } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
+import { prepared } from "../../db/prepared.js";
 import type { UserRow } from "../../db/schema.js";
 
-export const findUser = (db: Db, id: number): Promise<UserRow | undefined> =>
-  db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+const userById = prepared((db, a: { id: number }) => db.selectFrom("users").selectAll().where("id", "=", a.id));
+export const findUser = async (db: Db, id: number): Promise<UserRow | undefined> => (await userById(db, { id }))[0];
 
 export const findUserByPhone = (db: Db, telephoneNumber: string): Promise<UserRow | undefined> =>
   db.selectFrom("users").selectAll().where("telephoneNumber", "=", telephoneNumber).executeTakeFirst();
