@@ -2,6 +2,7 @@
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import type { Db, Dialect, Tx } from "./db/index.js";
+import type { TransactionRunner } from "./db/groupCommit.js";
 import type { EventBus } from "./realtime/bus.js";
 import type { EventSink, OutgoingEvent } from "./realtime/events.js";
 import type { SseHub } from "./realtime/hub.js";
@@ -14,6 +15,7 @@ export interface AppContext {
   /** The same database for work outside requests (the job worker): not in db_queries_total. */
   backgroundDb: Db;
   dialect: Dialect;
+  transaction: TransactionRunner;
   dbStats: { queries: number };
   log: Logger;
   /** Where actions publish their events after commit (the bus, which feeds every hub). */
@@ -43,7 +45,7 @@ export class AfterCommit {
  */
 export async function transact<T>(ctx: AppContext, fn: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
   const after = new AfterCommit();
-  const result = await ctx.db.transaction().execute((tx) => fn(tx, after));
+  const result = await ctx.transaction((tx) => fn(tx, after));
   if (after.events.length) ctx.events.publish(after.events);
   for (const task of after.tasks) task().catch((err) => ctx.log.error({ err }, "after-commit task failed"));
   return result;

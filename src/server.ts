@@ -55,6 +55,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
     config,
     db: database.db,
     backgroundDb: database.background,
+    transaction: database.transaction,
     dialect: database.dialect,
     dbStats: database.stats,
     log,

@@ -8,7 +8,6 @@ import {
   Kysely,
   Migrator,
   PostgresDialect,
-  SqliteDialect,
   type KyselyPlugin,
   type Migration,
   type MigrationProvider,
@@ -17,10 +16,11 @@ import {
   type QueryResult,
   type RootOperationNode,
   type UnknownRow,
-  type SqliteDatabase,
   type Transaction,
 } from "kysely";
 import type { DB } from "./schema.js";
+import { SqliteRoutingDialect } from "./sqliteDriver.js";
+import { groupCommit, type TransactionRunner } from "./groupCommit.js";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_deployment.js";
 
@@ -34,6 +34,8 @@ export interface Database {
   /** The same connection(s) for background work (the job worker), not counted. */
   background: Db;
   dialect: Dialect;
+  /** Runs `fn` in a transaction on `db` (grouped with concurrent ones on SQLite). */
+  transaction: TransactionRunner;
   /**
    * Statements executed so far through `db` (exported as db_queries_total; tests use it to catch
    * N+1).
@@ -58,29 +60,10 @@ class QueryCounter implements KyselyPlugin {
 
 function counted(background: Db, dialect: Dialect): Database {
   const stats = { queries: 0 };
-  return { db: background.withPlugin(new QueryCounter(stats)), background, dialect, stats, close: () => background.destroy() };
-}
-
-/**
- * Kysely prepares every statement anew; preparing costs as much as running a small query, so
- * prepared statements are kept by SQL text (the most recent 500).
- */
-function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(sql) {
-      let stmt = cache.get(sql);
-      if (stmt) {
-        cache.delete(sql);
-      } else {
-        stmt = sqlite.prepare(sql);
-        if (cache.size >= 500) cache.delete(cache.keys().next().value!);
-      }
-      cache.set(sql, stmt);
-      return stmt;
-    },
-  };
+  const db = background.withPlugin(new QueryCounter(stats));
+  // PostgreSQL runs transactions side by side on its pool (and groups WAL flushes itself).
+  const transaction: TransactionRunner = dialect === "sqlite" ? groupCommit(db) : (fn) => db.transaction().execute(fn);
+  return { db, background, dialect, transaction, stats, close: () => background.destroy() };
 }
 
 // int8 (ids, epoch-ms times, counts) as JS numbers: ids stay integers in JSON on both engines.
@@ -92,12 +75,18 @@ export function openDatabase(url: string, onError: (err: Error) => void = () => 
     const file = url.slice("sqlite:".length);
     const memory = file === ":memory:";
     if (!memory) mkdirSync(dirname(resolve(file)), { recursive: true });
-    const sqlite = new SQLite(memory ? ":memory:" : file);
-    sqlite.pragma("journal_mode = WAL");
-    sqlite.pragma("synchronous = NORMAL");
-    sqlite.pragma("foreign_keys = ON");
-    sqlite.pragma("busy_timeout = 5000");
-    return counted(new Kysely<DB>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }), plugins: [new CamelCasePlugin()] }), "sqlite");
+    const open = () => {
+      const sqlite = new SQLite(memory ? ":memory:" : file);
+      sqlite.pragma("journal_mode = WAL");
+      sqlite.pragma("synchronous = NORMAL");
+      sqlite.pragma("foreign_keys = ON");
+      sqlite.pragma("busy_timeout = 5000");
+      return sqlite;
+    };
+    const writer = open();
+    const reader = memory ? null : open();
+    reader?.pragma("query_only = ON");
+    return counted(new Kysely<DB>({ dialect: new SqliteRoutingDialect(writer, reader), plugins: [new CamelCasePlugin()] }), "sqlite");
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
