@@ -1,11 +1,18 @@
 // The open SSE streams of this process, by device, and the delivery of events to them (§6).
-import type { ServerResponse } from "node:http";
+//
+// Streams are written on their sockets directly, in HTTP/1.1 chunks framed here: the streams that
+// get the same events share one encoded buffer (a message to a 1000-member room is encoded once,
+// not once per member), and each stream costs one write per delivery. Through ServerResponse
+// each write was encoded and framed anew per stream and corked until the next tick.
+import type { Socket } from "node:net";
 import type { OutgoingEvent } from "./events.js";
 
 export interface Stream {
   deviceId: number;
   userId: number;
-  res: ServerResponse;
+  socket: Socket;
+  /** Whether the response uses chunked transfer encoding (every HTTP/1.1 client). */
+  chunked: boolean;
 }
 
 /** A stream whose client reads slower than this much unsent data is dropped; it re-syncs. */
@@ -13,15 +20,33 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024;
 export const PING_INTERVAL_MS = 5000;
 export const PING = 'data: {"type":"PING"}\n\n';
 
+const CRLF = Buffer.from("\r\n");
+const LAST_CHUNK = "0\r\n\r\n";
+
+/** One encoded payload, with its chunk framing, written to any number of streams. */
+class Payload {
+  private readonly raw: Buffer;
+  private framed: Buffer | null = null;
+  constructor(text: string) {
+    this.raw = Buffer.from(text);
+  }
+  for(stream: Stream): Buffer {
+    if (!stream.chunked) return this.raw;
+    this.framed ??= Buffer.concat([Buffer.from(`${this.raw.length.toString(16)}\r\n`), this.raw, CRLF]);
+    return this.framed;
+  }
+}
+
 export class SseHub {
   private readonly byDevice = new Map<number, Set<Stream>>();
   private readonly devicesByUser = new Map<number, Set<number>>();
   private readonly timer: NodeJS.Timeout;
+  private pending: OutgoingEvent[] = [];
   /** Streams dropped because their client did not keep up. */
   dropped = 0;
 
   constructor() {
-    this.timer = setInterval(() => this.broadcast(PING), PING_INTERVAL_MS);
+    this.timer = setInterval(() => this.broadcast(new Payload(PING)), PING_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -38,7 +63,7 @@ export class SseHub {
     let devices = this.devicesByUser.get(stream.userId);
     if (!devices) this.devicesByUser.set(stream.userId, (devices = new Set()));
     devices.add(stream.deviceId);
-    stream.res.write(PING);
+    this.write(stream, new Payload(PING));
   }
 
   remove(stream: Stream): void {
@@ -51,43 +76,64 @@ export class SseHub {
   }
 
   /**
-   * Sends each event to every open stream of its recipient devices on this process. Each event
-   * is serialized once, and a stream gets all of its frames of one batch in one write.
+   * Sends each event to every open stream of its recipient devices on this process. Events
+   * handed over in one tick (e.g. by the transactions of one group commit) go out together:
+   * each event is serialized once, and a stream gets all of its frames in one write.
    */
   deliver(events: OutgoingEvent[]): void {
-    const batches = new Map<Stream, string>();
-    for (const event of events) {
-      const targets = new Set<number>();
-      if (event.allUsers) for (const id of this.byDevice.keys()) targets.add(id);
-      for (const userId of event.userIds) for (const id of this.devicesByUser.get(userId) ?? []) targets.add(id);
-      for (const id of event.deviceIds ?? []) targets.add(id);
-      for (const id of event.excludeDeviceIds ?? []) targets.delete(id);
-      if (targets.size === 0) continue;
-      const frame = `data: ${JSON.stringify(event.data)}\n\n`;
-      for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) batches.set(stream, (batches.get(stream) ?? "") + frame);
-    }
-    for (const [stream, frames] of batches) this.write(stream, frames);
+    if (this.pending.length === 0) process.nextTick(() => this.flush());
+    this.pending.push(...events);
   }
 
   /** Ends every stream (shutdown): clients reconnect elsewhere and re-sync. */
   closeAll(): void {
     clearInterval(this.timer);
-    for (const streams of this.byDevice.values()) for (const s of streams) s.res.end();
+    for (const streams of this.byDevice.values()) for (const s of streams) s.socket.end(s.chunked ? LAST_CHUNK : "");
     this.byDevice.clear();
     this.devicesByUser.clear();
   }
 
-  private broadcast(frame: string): void {
-    for (const streams of this.byDevice.values()) for (const s of streams) this.write(s, frame);
+  private flush(): void {
+    const events = this.pending;
+    this.pending = [];
+    // Which events each stream gets, as a key ("0,2,"); streams with the same key share a payload.
+    const keys = new Map<Stream, string>();
+    events.forEach((event, i) => {
+      const targets = new Set<number>();
+      if (event.allUsers) for (const id of this.byDevice.keys()) targets.add(id);
+      for (const userId of event.userIds) for (const id of this.devicesByUser.get(userId) ?? []) targets.add(id);
+      for (const id of event.deviceIds ?? []) targets.add(id);
+      for (const id of event.excludeDeviceIds ?? []) targets.delete(id);
+      for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) keys.set(stream, (keys.get(stream) ?? "") + i + ",");
+    });
+    const frames = new Map<number, string>();
+    const frame = (i: number) => {
+      let f = frames.get(i);
+      if (f === undefined) frames.set(i, (f = `data: ${JSON.stringify(events[i].data)}\n\n`));
+      return f;
+    };
+    const payloads = new Map<string, Payload>();
+    for (const [stream, key] of keys) {
+      let payload = payloads.get(key);
+      if (!payload) {
+        const text = key.slice(0, -1).split(",").map((i) => frame(Number(i))).join("");
+        payloads.set(key, (payload = new Payload(text)));
+      }
+      this.write(stream, payload);
+    }
   }
 
-  private write(stream: Stream, frame: string): void {
-    if (stream.res.destroyed) return;
-    if (stream.res.writableLength > MAX_BUFFERED_BYTES) {
+  private broadcast(payload: Payload): void {
+    for (const streams of this.byDevice.values()) for (const s of streams) this.write(s, payload);
+  }
+
+  private write(stream: Stream, payload: Payload): void {
+    if (stream.socket.destroyed) return;
+    if (stream.socket.writableLength > MAX_BUFFERED_BYTES) {
       this.dropped++;
-      stream.res.destroy();
+      stream.socket.destroy();
       return;
     }
-    stream.res.write(frame);
+    stream.socket.write(payload.for(stream));
   }
 }

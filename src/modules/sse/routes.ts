@@ -25,10 +25,13 @@ export default async function sseRoutes(app: App): Promise<void> {
         Connection: "keep-alive",
         "X-Accel-Buffering": "no",
       });
-      request.raw.socket.setNoDelay(true);
-      request.raw.socket.setKeepAlive(true);
-      const stream = { deviceId: request.auth.device.id, userId: request.auth.user.id, res };
-      res.on("close", () => hub.remove(stream));
+      // The headers go out now; the hub writes the body on the socket itself (src/realtime/hub.ts).
+      res.flushHeaders();
+      const socket = request.raw.socket;
+      socket.setNoDelay(true);
+      socket.setKeepAlive(true);
+      const stream = { deviceId: request.auth.device.id, userId: request.auth.user.id, socket, chunked: res.chunkedEncoding };
+      socket.on("close", () => hub.remove(stream));
       hub.add(stream);
     },
   );
