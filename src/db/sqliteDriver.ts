@@ -94,7 +94,10 @@ class RoutingDriver implements Driver {
   async beginTransaction(connection: Connection): Promise<void> {
     await this.lock.acquire();
     try {
-      this.writer("begin").run();
+      // IMMEDIATE: the write lock is taken (or waited for, busy_timeout) now. A deferred
+      // transaction that reads first fails at its first write, without waiting, if another
+      // process (`spika worker`) committed in between.
+      this.writer("begin immediate").run();
     } catch (err) {
       this.lock.release();
       throw err;

@@ -1,6 +1,6 @@
 // Reads of rooms, memberships and per-viewer room state (§4.1–§4.12, §9.4). Every list is built
 // with a fixed number of queries, whatever its length.
-import { sql } from "kysely";
+import { sql, type Expression } from "kysely";
 import { countRows } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import { prepared } from "../../db/prepared.js";
@@ -225,25 +225,42 @@ export async function blocksPrivatePeer(db: Db, room: RoomRow, me: number): Prom
   if (room.type !== "private") return false;
   return (await blockedPeer(db, { roomId: room.id, me })).length > 0;
 }
-const blockedPeer = prepared((db, a: { roomId: number; me: number }) =>
+const blockedPeerOf = (db: Db, roomId: number | Expression<number>, me: number) =>
   db
-    .selectFrom("roomUsers as ru")
-    .innerJoin("users as u", "u.id", "ru.userId")
-    .innerJoin("blocks as b", (j) => j.onRef("b.blockedId", "=", "ru.userId").on("b.userId", "=", a.me))
-    .select("ru.userId")
-    .where("ru.roomId", "=", a.roomId)
-    .where("ru.userId", "!=", a.me)
-    .where("u.isBot", "=", 0)
-    .limit(1),
-);
+    .selectFrom("roomUsers as peer")
+    .innerJoin("users as u", "u.id", "peer.userId")
+    .innerJoin("blocks as b", (j) => j.onRef("b.blockedId", "=", "peer.userId").on("b.userId", "=", me))
+    .select("peer.userId")
+    .where("peer.roomId", "=", roomId)
+    .where("peer.userId", "!=", me)
+    .where("u.isBot", "=", 0);
+const blockedPeer = prepared((db, a: { roomId: number; me: number }) => blockedPeerOf(db, a.roomId, a.me).limit(1));
 
-/** The room, if `userId` is one of its members — one query. */
-export const memberRoom = async (db: Db, roomId: number, userId: number): Promise<RoomRow | undefined> => (await roomOfMember(db, { roomId, userId }))[0];
+/**
+ * The room, if `userId` is one of its members, and whether it is a private room where they
+ * blocked the other member (blocksPrivatePeer) — one query.
+ */
+export async function memberRoom(db: Db, roomId: number, userId: number): Promise<{ room: RoomRow; blocksPeer: boolean } | undefined> {
+  const row = (await roomOfMember(db, { roomId, userId }))[0];
+  if (!row) return undefined;
+  const { blocksPeer, ...room } = row;
+  return { room, blocksPeer: Boolean(blocksPeer) };
+}
 const roomOfMember = prepared((db, a: { roomId: number; userId: number }) =>
   db
     .selectFrom("rooms as r")
     .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", a.userId))
     .selectAll("r")
+    // Only private rooms look for a block (a large group would scan its members).
+    .select((eb) =>
+      eb
+        .case()
+        .when("r.type", "=", "private")
+        .then(eb.exists(blockedPeerOf(db, eb.ref("r.id"), a.userId)))
+        .else(eb.lit(false))
+        .end()
+        .as("blocksPeer"),
+    )
     .where("r.id", "=", a.roomId),
 );
 
