@@ -13,9 +13,12 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `spika serve` with test defaults plus `env`, and resolves once its ready line names the URL. */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"], {
+/**
+ * Starts `spika serve` with test defaults plus `env`, and resolves once its ready line names the
+ * URL. `main`: the node arguments that run the CLI (default: the sources through tsx).
+ */
+export async function spawnServer(env: Record<string, string>, main = ["--import", "tsx", "src/main.ts"]): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [...main, "serve"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: "0", HOST: "127.0.0.1", IS_TEST: "1", RATE_LIMIT: "off", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],

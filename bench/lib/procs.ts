@@ -1,4 +1,4 @@
-// Child processes of the benchmark: the Spika server (`node dist/main.js serve`) on a fresh
+// Child processes of the benchmark: the Spika server (`node dist/bundle/spika.js serve`) on a fresh
 // temporary database, and the bare node:http servers of the baselines. Every child is stopped
 // when its scenario ends, and all of them when the benchmark is interrupted.
 import { spawn, type ChildProcess } from "node:child_process";
@@ -209,13 +209,13 @@ export async function freshDatabase(): Promise<SpikaDb & { dir: string }> {
 }
 
 /**
- * Starts the built server (dist/main.js serve) on `db` with the benchmark settings; REDIS_URL,
+ * Starts the built server (dist/bundle/spika.js serve) on `db` with the benchmark settings; REDIS_URL,
  * when set in the environment, is passed on.
  */
 export function startSpika(db: { url: string; dir: string }, profileName?: string, env: Record<string, string> = {}): Promise<Child> {
   return spawnChild(
     "spika",
-    [join(ROOT, "dist", "main.js"), "serve"],
+    [join(ROOT, "dist", "bundle", "spika.js"), "serve"],
     {
       PORT: "0",
       HOST: "127.0.0.1",
