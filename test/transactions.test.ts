@@ -2,6 +2,7 @@
 // own outcome, and on SQLite reads do not wait for an open transaction (src/db/sqliteDriver.ts).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { statSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { migrate, openDatabase, type Database, type Tx } from "../src/db/index.js";
 import { engine, testDatabase, type TestDatabase } from "./helpers.js";
@@ -63,6 +64,19 @@ describe("transactions", () => {
     );
     await database.transaction((tx) => addUser(tx, "solo2"));
     assert.deepEqual(await names("solo"), ["solo2"]);
+  });
+
+  it("the WAL reaches the database file without waiting for a commit to checkpoint it", { skip: engine !== "sqlite" }, async () => {
+    const file = store.url.slice("sqlite:".length);
+    const before = statSync(file).size;
+    // ~2 MB: far below the writer's own checkpoint threshold, so only the background thread moves it.
+    await database.transaction(async (tx) => {
+      for (let i = 0; i < 20; i++) await addUser(tx, `wal${i}`).then(({ id }) => tx.updateTable("users").set({ longDescription: "x".repeat(100_000) }).where("id", "=", id).execute());
+    });
+    for (let waited = 0; statSync(file).size <= before + 1_000_000; waited += 50) {
+      assert.ok(waited < 10_000, "the database file did not grow within 10 s");
+      await sleep(50);
+    }
   });
 
   it("while a transaction is open, reads answer from the last commit and writes wait for it", { skip: engine !== "sqlite" }, async () => {

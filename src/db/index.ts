@@ -20,6 +20,7 @@ import {
 } from "kysely";
 import type { DB } from "./schema.js";
 import { SqliteRoutingDialect } from "./sqliteDriver.js";
+import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from "./checkpointer.js";
 import { groupCommit, type TransactionRunner } from "./groupCommit.js";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_deployment.js";
@@ -86,7 +87,16 @@ export function openDatabase(url: string, onError: (err: Error) => void = () => 
     const writer = open();
     const reader = memory ? null : open();
     reader?.pragma("query_only = ON");
-    return counted(new Kysely<DB>({ dialect: new SqliteRoutingDialect(writer, reader), plugins: [new CamelCasePlugin()] }), "sqlite");
+    const checkpointer = memory ? null : startCheckpointer(file);
+    if (checkpointer) writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+    const database = counted(new Kysely<DB>({ dialect: new SqliteRoutingDialect(writer, reader), plugins: [new CamelCasePlugin()] }), "sqlite");
+    return {
+      ...database,
+      async close() {
+        await database.close();
+        await checkpointer?.stop();
+      },
+    };
   }
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
