@@ -208,6 +208,26 @@ describe("server-sent events", () => {
     assert.deepEqual(types(live.c1), ["USER_UPDATE"], "carol's other stream is still served");
   });
 
+  it("an HTTP/1.0 client gets bare frames, without chunk framing", async () => {
+    const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    let raw = "";
+    socket.on("data", (d: Buffer) => (raw += d.toString()));
+    socket.write(`GET /api/sse HTTP/1.0\r\naccesstoken: ${outsider.token}\r\n\r\n`);
+    const until = async (pattern: RegExp) => {
+      for (let i = 0; i < 200 && !pattern.test(raw); i++) await new Promise((r) => setTimeout(r, 10));
+      assert.match(raw, pattern);
+    };
+    await until(/\r\n\r\ndata: \{"type":"PING"\}\n\n/);
+    await call(server, "PUT", "/api/messenger/me", { token: carol.token, body: { displayName: "Carol" } });
+    await until(/"type":"USER_UPDATE"/);
+    const [head, body] = raw.split("\r\n\r\n");
+    assert.match(head, /^HTTP\/1\.[01] 200/);
+    assert.doesNotMatch(head, /transfer-encoding/i);
+    assert.match(body, /^data: \{"type":"PING"\}\n\ndata: \{"type":"USER_UPDATE",.*\}\n\n$/s, "bare SSE frames, no chunk sizes");
+    socket.destroy();
+  });
+
   it("a client that reconnects catches up through the sync endpoints and loses nothing", async () => {
     const roomId = await privateRoom();
     const syncStart = Date.now();
