@@ -3,6 +3,8 @@
 // deliveries per message and keeps the arrival of the last one.
 import http from "node:http";
 import { load, percentile } from "./load.js";
+import { cpuFields, type CpuUse } from "./procs.js";
+import type { Row } from "./report.js";
 import { marker, newMessageMarker, type SsePool } from "./sse-pool.js";
 
 export interface FanoutResult {
@@ -19,6 +21,24 @@ export interface FanoutResult {
   ackP99: number;
   errors: number;
   seconds: number;
+}
+
+/** The row of a fan-out run (the bare broadcast's or the server's). */
+export function fanoutRow(r: FanoutResult, pool: SsePool, streams: number, rssMb: number | undefined, cpu: CpuUse): Row {
+  return {
+    throughput_per_s: r.perSecond,
+    p50_ms: r.p50,
+    p99_ms: r.p99,
+    ack_p50_ms: r.ackP50,
+    ack_p99_ms: r.ackP99,
+    messages: r.messages,
+    incomplete: r.incomplete,
+    dropped_streams: pool.closed,
+    streams,
+    rss_mb: rssMb,
+    errors: r.errors,
+    ...cpuFields(cpu, r.messages),
+  };
 }
 
 export interface FanoutOptions {

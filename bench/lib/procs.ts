@@ -265,8 +265,13 @@ export interface CpuUse {
   other?: number;
 }
 
-/** Server CPU milliseconds per operation. */
-export const cpuMsPer = (c: CpuUse, ops: number): number | undefined => (c.serverSeconds === undefined || ops <= 0 ? undefined : (c.serverSeconds * 1000) / ops);
+/** The CPU columns of a row; `ops` (requests or messages) adds server CPU milliseconds per operation. */
+export const cpuFields = (c: CpuUse, ops?: number) => ({
+  server_cpu_pct: c.server,
+  server_cpu_ms_per_op: c.serverSeconds === undefined || !ops || ops <= 0 ? undefined : (c.serverSeconds * 1000) / ops,
+  loadgen_cpu_pct: c.loadgen,
+  other_cpu_pct: c.other,
+});
 
 /** Starts measuring CPU use; returns a reader of percentages of one core since the start. */
 export function cpuMeter(pid: number): () => CpuUse {

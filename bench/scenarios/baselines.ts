@@ -1,8 +1,8 @@
 // `baseline` (the machine's HTTP limit) and `broadcast-baseline` (its SSE fan-out limit), both
 // on a bare node:http process and measured with the same tools as the server scenarios.
-import { measureFanout } from "../lib/fanout.js";
+import { fanoutRow, measureFanout } from "../lib/fanout.js";
 import { load } from "../lib/load.js";
-import { cpuMeter, cpuMsPer, startBare } from "../lib/procs.js";
+import { cpuFields, cpuMeter, startBare } from "../lib/procs.js";
 import { SsePool } from "../lib/sse-pool.js";
 import type { Rows } from "../lib/report.js";
 import { sleep, type Ctx } from "./context.js";
@@ -27,10 +27,7 @@ export async function baseline(ctx: Ctx) {
         p99_ms: r.p99,
         rss_mb: bare.rssMb(),
         errors: r.non2xx + r.errors + r.timeouts,
-        server_cpu_pct: c.server,
-        server_cpu_ms_per_op: cpuMsPer(c, r.total),
-        loadgen_cpu_pct: c.loadgen,
-        other_cpu_pct: c.other,
+        ...cpuFields(c, r.total),
       },
     };
   } finally {
@@ -64,23 +61,7 @@ export async function broadcastBaseline(ctx: Ctx) {
         });
         return [result, cpu()] as const;
       });
-      rows[key] = {
-        throughput_per_s: r.perSecond,
-        p50_ms: r.p50,
-        p99_ms: r.p99,
-        ack_p50_ms: r.ackP50,
-        ack_p99_ms: r.ackP99,
-        messages: r.messages,
-        incomplete: r.incomplete,
-        dropped_streams: pool.closed,
-        streams: BROADCAST_STREAMS,
-        rss_mb: bare.rssMb(),
-        errors: r.errors,
-        server_cpu_pct: c.server,
-        server_cpu_ms_per_op: cpuMsPer(c, r.messages),
-        loadgen_cpu_pct: c.loadgen,
-        other_cpu_pct: c.other,
-      };
+      rows[key] = fanoutRow(r, pool, BROADCAST_STREAMS, bare.rssMb(), c);
       await sleep(500);
     }
     return rows;

@@ -2,9 +2,9 @@
 // 20 msg/s for the run, then as fast as acknowledged: NEW_MESSAGE deliveries per second and the
 // latency from send to the last recipient.
 import { createRoom, signUps } from "../lib/api.js";
-import { measureFanout, type FanoutResult } from "../lib/fanout.js";
-import { cpuMeter, cpuMsPer, freshDatabase, startSpika } from "../lib/procs.js";
-import type { Row, Rows } from "../lib/report.js";
+import { fanoutRow, measureFanout, type FanoutResult } from "../lib/fanout.js";
+import { cpuMeter, freshDatabase, startSpika } from "../lib/procs.js";
+import type { Rows } from "../lib/report.js";
 import { SsePool } from "../lib/sse-pool.js";
 import { sleep, type Ctx } from "./context.js";
 
@@ -38,24 +38,7 @@ export function fanout(members: number) {
           });
           return [result, cpu()] as const;
         });
-        const row: Row = {
-          throughput_per_s: r.perSecond,
-          p50_ms: r.p50,
-          p99_ms: r.p99,
-          ack_p50_ms: r.ackP50,
-          ack_p99_ms: r.ackP99,
-          messages: r.messages,
-          incomplete: r.incomplete,
-          dropped_streams: pool.closed,
-          streams: pool.size,
-          rss_mb: server.rssMb(),
-          errors: r.errors,
-          server_cpu_pct: c.server,
-          server_cpu_ms_per_op: cpuMsPer(c, r.messages),
-          loadgen_cpu_pct: c.loadgen,
-        other_cpu_pct: c.other,
-        };
-        rows[key] = row;
+        rows[key] = fanoutRow(r, pool, pool.size, server.rssMb(), c);
         await sleep(1000);
       }
       return rows;

@@ -3,7 +3,7 @@
 // Starting the server again on that database also gives `startup` (spawn → ready line).
 import { createRoom, signUps } from "../lib/api.js";
 import { load } from "../lib/load.js";
-import { cpuMeter, cpuMsPer, freshDatabase, startSpika } from "../lib/procs.js";
+import { cpuFields, cpuMeter, freshDatabase, startSpika } from "../lib/procs.js";
 import { seedMessages } from "../lib/seed.js";
 import type { Row } from "../lib/report.js";
 import type { Ctx } from "./context.js";
@@ -65,10 +65,7 @@ export async function history(ctx: Ctx) {
         loaded_p99_ms: r.p99,
         rss_mb: server.rssMb(),
         errors: r.non2xx + r.errors + r.timeouts + lat.non2xx + lat.errors + lat.timeouts,
-        server_cpu_pct: c.server,
-        server_cpu_ms_per_op: cpuMsPer(c, r.total),
-        loadgen_cpu_pct: c.loadgen,
-        other_cpu_pct: c.other,
+        ...cpuFields(c, r.total),
       };
     };
     ctx.log(`history: page 1, ${CONNECTIONS} connections for ${ctx.seconds} s, then 1 connection for ${ctx.seconds / 2} s, per room`);

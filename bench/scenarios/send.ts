@@ -3,7 +3,7 @@
 // latency (send → NEW_MESSAGE on the peer's stream) from the marker in the text.
 import { createRoom, signUps } from "../lib/api.js";
 import { load, percentile } from "../lib/load.js";
-import { cpuMeter, cpuMsPer, freshDatabase, startSpika } from "../lib/procs.js";
+import { cpuFields, cpuMeter, freshDatabase, startSpika } from "../lib/procs.js";
 import { marker, newMessageMarker, SsePool } from "../lib/sse-pool.js";
 import { HTTP_CONNECTIONS } from "./baselines.js";
 import { sleep, type Ctx } from "./context.js";
@@ -66,10 +66,7 @@ export async function send(ctx: Ctx) {
         dropped_streams: pool.closed,
         rss_mb: server.rssMb(),
         errors: r.non2xx + r.errors + r.timeouts,
-        server_cpu_pct: c.server,
-        server_cpu_ms_per_op: cpuMsPer(c, r.total),
-        loadgen_cpu_pct: c.loadgen,
-        other_cpu_pct: c.other,
+        ...cpuFields(c, r.total),
       },
     };
   } finally {

@@ -4,7 +4,7 @@
 // (A device holds copies only of messages sent after it was created, §9.1, so the catching-up
 // device exists before the messages are sent; it has just never synced.)
 import { api, createRoom, mapLimit, sendText, signUps } from "../lib/api.js";
-import { cpuMeter, freshDatabase, startSpika } from "../lib/procs.js";
+import { cpuFields, cpuMeter, freshDatabase, startSpika } from "../lib/procs.js";
 import type { Ctx } from "./context.js";
 
 export const SYNC_MESSAGES = Number(process.env.BENCH_SYNC_MESSAGES ?? 10_000);
@@ -40,9 +40,7 @@ export async function sync(ctx: Ctx) {
       "sync-10k": {
         seconds,
         messages: got,
-        server_cpu_pct: c.server,
-        loadgen_cpu_pct: c.loadgen,
-        other_cpu_pct: c.other,
+        ...cpuFields(c),
         rss_mb: server.rssMb(),
         note: `${requests} requests: ${Object.entries(counts)
           .map(([p, n]) => `${p} ${n}`)
