@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { uploadFile } from "./uploads.js";
 import { assertOk } from "./room-helpers.js";
 import { Receiver, waitUntil, type Answer, type Received } from "./receivers.js";
 
@@ -101,6 +102,7 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
   let dir: string;
   let server: TestServer;
   let alice: SignedUp, bob: SignedUp, carol: SignedUp;
+  let aliceAvatar: number, bobAvatar: number;
 
   before(async () => {
     await fcm.start();
@@ -120,8 +122,9 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
     );
     server = await startTestServer({ TEAM_MODE: "1", FCM_SERVICE_ACCOUNT: keyFile, FCM_BASE_URL: fcm.url, JOB_RETRY_BASE_MS: "50" });
     [alice, bob, carol] = await Promise.all(["Alice", "Bob", "Carol"].map((displayName) => signUp(server, { displayName })));
-    assertOk(await call(server, "PUT", "/api/messenger/me", { token: alice.token, body: { avatarFileId: 4242 } }));
-    assertOk(await call(server, "PUT", "/api/messenger/me", { token: bob.token, body: { avatarFileId: 5151 } }));
+    [aliceAvatar, bobAvatar] = [(await uploadFile(server, alice.token)).id, (await uploadFile(server, bob.token)).id];
+    assertOk(await call(server, "PUT", "/api/messenger/me", { token: alice.token, body: { avatarFileId: aliceAvatar } }));
+    assertOk(await call(server, "PUT", "/api/messenger/me", { token: bob.token, body: { avatarFileId: bobAvatar } }));
   });
   after(async () => {
     await server.close();
@@ -148,7 +151,7 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
           message: "<checked above>",
           messageAttributes: { fromUserName: "Alice" },
           // The other user's avatar; Bob's unread count.
-          roomAttributes: { unreadCount: 1, muted: false, avatarFileId: 4242 },
+          roomAttributes: { unreadCount: 1, muted: false, avatarFileId: aliceAvatar },
         },
         android: { priority: "HIGH" },
         webpush: { headers: { Topic: String(room.id) } },
@@ -165,8 +168,9 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
     const carolToken = pushToken("carol-group");
     await setPushToken(server, bob, bobToken);
     await setPushToken(server, carol, carolToken);
+    const groupAvatar = (await uploadFile(server, alice.token)).id;
     const room = assertOk(
-      await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Climbers", type: "group", userIds: [bob.user.id, carol.user.id], avatarFileId: 777 } }),
+      await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Climbers", type: "group", userIds: [bob.user.id, carol.user.id], avatarFileId: groupAvatar } }),
     ).room;
     assertOk(await call(server, "POST", `/api/messenger/rooms/${room.id}/mute`, { token: bob.token }));
     const m = await send(server, alice, room.id, "rope check");
@@ -178,7 +182,7 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
     ] as const) {
       assert.deepEqual(JSON.parse(push.data.message), m);
       assert.deepEqual(JSON.parse(push.data.messageAttributes), { fromUserName: "Alice", groupName: "Climbers" });
-      assert.deepEqual(JSON.parse(push.data.roomAttributes), { unreadCount: await unreadIn(server, who, room.id), muted, avatarFileId: 777 });
+      assert.deepEqual(JSON.parse(push.data.roomAttributes), { unreadCount: await unreadIn(server, who, room.id), muted, avatarFileId: groupAvatar });
       assert.deepEqual(push.android, { priority: "HIGH" });
       assert.deepEqual(push.webpush, { headers: { Topic: String(room.id) } });
     }
@@ -223,7 +227,7 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
     assert.deepEqual(fcm.pushesTo(tokens.sender, m.id), [], "not the sending device");
     assert.deepEqual(fcm.pushesTo(tokens.ipad, m.id), [], "not the author's iOS device");
     // The author's Android device sees the room from the author's side.
-    assert.deepEqual(JSON.parse(own.data.roomAttributes), { unreadCount: 0, muted: false, avatarFileId: 5151 });
+    assert.deepEqual(JSON.parse(own.data.roomAttributes), { unreadCount: 0, muted: false, avatarFileId: bobAvatar });
   });
 
   it("a token FCM reports as unregistered (or not a valid token) is cleared from the device; other rejections keep it", { timeout: 30_000 }, async () => {

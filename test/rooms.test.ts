@@ -2,6 +2,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { uploadFile } from "./uploads.js";
 
 const eventsOf = (server: TestServer, type: string) => server.events.events.filter((e) => e.data.type === type);
 
@@ -239,8 +240,9 @@ describe("rooms", () => {
       const renamed = await put(alice, room.id, { action: "changeGroupName", name: "Renamed" });
       assert.equal(renamed.body.data.room.name, "Renamed");
       assert.ok(renamed.body.data.room.modifiedAt > room.modifiedAt);
-      const avatar = await put(alice, room.id, { action: "changeGroupAvatar", avatarFileId: 7 });
-      assert.equal(avatar.body.data.room.avatarFileId, 7);
+      const file = await uploadFile(server, alice.token);
+      const avatar = await put(alice, room.id, { action: "changeGroupAvatar", avatarFileId: file.id });
+      assert.equal(avatar.body.data.room.avatarFileId, file.id);
       const types = (await history(bob, room.id)).map((m: any) => m.body.type);
       assert.deepEqual(types.slice(0, 2), ["updated_group_avatar", "updated_group_name"]);
       const same = await put(alice, room.id, { action: "changeGroupName", name: "Renamed" });

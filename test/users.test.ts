@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { assertError, call, newPhone, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { uploadFile } from "./uploads.js";
 
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 const ME = "/api/messenger/me";
@@ -91,12 +92,13 @@ describe("users (contacts-only mode)", () => {
       const a = await signUp(server);
       const before = await getMe(server, a.token);
       const email = `a-${randomBytes(4).toString("hex")}@example.com`;
-      const res = await call(server, "PUT", ME, { token: a.token, body: { displayName: "Ana Anić", avatarFileId: 42, emailAddress: email } });
+      const avatar = await uploadFile(server, a.token);
+      const res = await call(server, "PUT", ME, { token: a.token, body: { displayName: "Ana Anić", avatarFileId: avatar.id, emailAddress: email } });
       assert.equal(res.status, 200, res.text);
       const u = res.body.data.user;
       assertUserShape(u);
       assert.equal(u.displayName, "Ana Anić");
-      assert.equal(u.avatarFileId, 42);
+      assert.equal(u.avatarFileId, avatar.id);
       assert.equal(u.emailAddress, email);
       assert.ok(u.modifiedAt >= before.modifiedAt);
       assert.equal(u.telephoneNumber, a.phone, "number untouched");
@@ -107,14 +109,15 @@ describe("users (contacts-only mode)", () => {
     it("keeps avatarFileId (and other fields) when they are omitted", async () => {
       const a = await signUp(server);
       const email = `k-${randomBytes(4).toString("hex")}@example.com`;
-      assert.equal((await call(server, "PUT", ME, { token: a.token, body: { displayName: "First", avatarFileId: 7, emailAddress: email } })).status, 200);
+      const avatar = await uploadFile(server, a.token);
+      assert.equal((await call(server, "PUT", ME, { token: a.token, body: { displayName: "First", avatarFileId: avatar.id, emailAddress: email } })).status, 200);
       const res = await call(server, "PUT", ME, { token: a.token, body: { displayName: "Second" } });
       assert.equal(res.status, 200);
-      assert.equal(res.body.data.user.avatarFileId, 7);
+      assert.equal(res.body.data.user.avatarFileId, avatar.id);
       assert.equal(res.body.data.user.emailAddress, email);
       const stored = await getMe(server, a.token);
       assert.equal(stored.displayName, "Second");
-      assert.equal(stored.avatarFileId, 7);
+      assert.equal(stored.avatarFileId, avatar.id);
       assert.equal(stored.emailAddress, email);
 
       const onlyAvatar = await call(server, "PUT", ME, { token: a.token, body: { avatarFileId: 0 } });
@@ -246,7 +249,8 @@ describe("users (contacts-only mode)", () => {
       const b = await signUp(server);
       await addContacts(server, a, b); // a lists b
       const from = server.events.events.length;
-      assert.equal((await call(server, "PUT", ME, { token: b.token, body: { avatarFileId: 3 } })).status, 200);
+      const avatar = await uploadFile(server, b.token);
+      assert.equal((await call(server, "PUT", ME, { token: b.token, body: { avatarFileId: avatar.id } })).status, 200);
       const [e] = userUpdates(server, from, b.user.id);
       assert.ok(e, "an event was published");
       assert.ok(e.userIds.includes(a.user.id));
@@ -476,7 +480,8 @@ describe("users (team mode)", () => {
     const a = await signUp(server);
     const email = `gone-${randomBytes(4).toString("hex")}@example.com`;
     const b = await signUp(server, { displayName: "Gone Soon" });
-    assert.equal((await call(server, "PUT", ME, { token: b.token, body: { emailAddress: email, avatarFileId: 9 } })).status, 200);
+    const avatar = await uploadFile(server, b.token);
+    assert.equal((await call(server, "PUT", ME, { token: b.token, body: { emailAddress: email, avatarFileId: avatar.id } })).status, 200);
     const before = await call(server, "GET", "/api/messenger/contacts", { token: a.token });
     assert.ok(before.body.data.list.some((u: any) => u.id === b.user.id));
 

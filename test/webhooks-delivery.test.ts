@@ -5,6 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { call, signUp, startTestServer, testDatabase, type SignedUp, type TestServer } from "./helpers.js";
+import { uploadFile } from "./uploads.js";
 import { assertOk } from "./room-helpers.js";
 import { Receiver, waitUntil, type Received } from "./receivers.js";
 import { isPublicAddress, postJson, RefusedTargetError } from "../src/providers/safeHttp.js";
@@ -33,13 +34,17 @@ describe("webhook calls (§8.1) with WEBHOOK_ALLOW_PRIVATE=1", () => {
   const receiver = new Receiver();
   let alice: SignedUp, bob: SignedUp;
   let room: any;
+  let aliceAvatar: number, roomAvatar: number;
 
   before(async () => {
     await receiver.start();
     server = await startTestServer({ WEBHOOK_ALLOW_PRIVATE: "1", JOB_RETRY_BASE_MS: "100", TEAM_MODE: "1" });
     [alice, bob] = await Promise.all([signUp(server, { displayName: "Alice" }), signUp(server, { displayName: "Bob" })]);
-    assertOk(await call(server, "PUT", "/api/messenger/me", { token: alice.token, body: { avatarFileId: 4321 } }));
-    room = assertOk(await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Team", type: "group", userIds: [bob.user.id], avatarFileId: 99 } })).room;
+    [aliceAvatar, roomAvatar] = [(await uploadFile(server, alice.token)).id, (await uploadFile(server, alice.token)).id];
+    assertOk(await call(server, "PUT", "/api/messenger/me", { token: alice.token, body: { avatarFileId: aliceAvatar } }));
+    room = assertOk(
+      await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Team", type: "group", userIds: [bob.user.id], avatarFileId: roomAvatar } }),
+    ).room;
   });
   after(async () => {
     await server.close();
@@ -63,7 +68,7 @@ describe("webhook calls (§8.1) with WEBHOOK_ALLOW_PRIVATE=1", () => {
       assert.deepEqual(got.json, {
         message: m,
         fromUser: { displayName: "Bob", avatarFileId: 0 },
-        room: { name: "Team", avatarFileId: 99 },
+        room: { name: "Team", avatarFileId: roomAvatar },
       });
     }
     assert.notEqual(one.verifySignature, two.verifySignature);
@@ -88,8 +93,8 @@ describe("webhook calls (§8.1) with WEBHOOK_ALLOW_PRIVATE=1", () => {
     assert.equal(bot.json.fromUser.displayName, "Helper bot");
     const [forwarded] = await receiver.waitFor(about("/kinds", fwd.id), 1, 20_000, "the forward");
     const [share] = await receiver.waitFor(about("/kinds", shared.id), 1, 20_000, "the share");
-    assert.deepEqual(plain.json.fromUser, { displayName: "Alice", avatarFileId: 4321 });
-    assert.deepEqual(plain.json.room, { name: "Team 2", avatarFileId: 99 });
+    assert.deepEqual(plain.json.fromUser, { displayName: "Alice", avatarFileId: aliceAvatar });
+    assert.deepEqual(plain.json.room, { name: "Team 2", avatarFileId: roomAvatar });
     assert.equal(forwarded.json.message.isForwarded, true);
     assert.deepEqual(forwarded.json.message, fwd);
     assert.deepEqual(share.json.fromUser, { displayName: "Bob", avatarFileId: 0 });

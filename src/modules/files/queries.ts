@@ -1,7 +1,7 @@
 // Reads of files and uploads, and who may download a file (§5, §13a.6).
-import { sql, type RawBuilder } from "kysely";
+import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from "kysely";
 import type { Db, Dialect } from "../../db/index.js";
-import type { FileRow } from "../../db/schema.js";
+import type { DB, FileRow } from "../../db/schema.js";
 
 export const findFile = (db: Db, id: number): Promise<FileRow | undefined> =>
   db.selectFrom("files").selectAll().where("id", "=", id).executeTakeFirst();
@@ -22,38 +22,56 @@ function bodyKey(dialect: Dialect, key: "fileId" | "thumbId"): RawBuilder<string
     : sql<string | null>`(m.body::jsonb ->> ${sql.lit(key)})`;
 }
 
+/** A scope over `files as f`. */
+export type FileScope = ExpressionBuilder<DB & { f: DB["files"] }, "f">;
+
+/** `f` is some user's avatar or cover, which every signed-in user may see. */
+export const isUserImage = (eb: FileScope): Expression<SqlBool> =>
+  eb.exists(
+    eb
+      .selectFrom("users as u")
+      .select("u.id")
+      .where((w) => w.or([w("u.avatarFileId", "=", w.ref("f.id")), w("u.coverFileId", "=", w.ref("f.id"))])),
+  );
+
 /**
- * FILES_REQUIRE_AUTH (§13a.6): the uploader; members of a room with a message that uses the
- * file (`fileId` or `thumbId`); anyone for a user's avatar or cover; members for a room avatar.
+ * FILES_REQUIRE_AUTH (§13a.6): `userId` may read `f` — its uploader; members of a room with a
+ * message that uses the file (`fileId` or `thumbId`); anyone for a user's avatar or cover;
+ * members for a room avatar.
  */
+export function readableBy(eb: FileScope, dialect: Dialect, userId: number): Expression<SqlBool> {
+  const idText = sql<string>`CAST(${eb.ref("f.id")} AS TEXT)`;
+  return eb.or([
+    eb("f.userId", "=", userId),
+    isUserImage(eb),
+    eb.exists(
+      eb
+        .selectFrom("rooms")
+        .innerJoin("roomUsers", "roomUsers.roomId", "rooms.id")
+        .select("rooms.id")
+        .whereRef("rooms.avatarFileId", "=", "f.id")
+        .where("roomUsers.userId", "=", userId),
+    ),
+    eb.exists(
+      eb
+        .selectFrom("roomUsers as ru")
+        .innerJoin("messages as m", "m.roomId", "ru.roomId")
+        .select("m.id")
+        .where("ru.userId", "=", userId)
+        .where("m.type", "in", FILE_MESSAGE_TYPES)
+        .where((w) => w.or([w(bodyKey(dialect, "fileId"), "=", idText), w(bodyKey(dialect, "thumbId"), "=", idText)])),
+    ),
+  ]);
+}
+
+/** Whether `userId` may download `file` (readableBy). */
 export async function maySeeFile(db: Db, dialect: Dialect, userId: number, file: FileRow): Promise<boolean> {
   if (file.userId === userId) return true;
-  const id = file.id;
-  const userImage = await db
-    .selectFrom("users")
-    .select("id")
-    .where((eb) => eb.or([eb("avatarFileId", "=", id), eb("coverFileId", "=", id)]))
-    .limit(1)
+  const row = await db
+    .selectFrom("files as f")
+    .select("f.id")
+    .where("f.id", "=", file.id)
+    .where((eb) => readableBy(eb, dialect, userId))
     .executeTakeFirst();
-  if (userImage) return true;
-  const roomAvatar = await db
-    .selectFrom("rooms")
-    .innerJoin("roomUsers", "roomUsers.roomId", "rooms.id")
-    .select("rooms.id")
-    .where("rooms.avatarFileId", "=", id)
-    .where("roomUsers.userId", "=", userId)
-    .limit(1)
-    .executeTakeFirst();
-  if (roomAvatar) return true;
-  const text = String(id);
-  const used = await db
-    .selectFrom("roomUsers as ru")
-    .innerJoin("messages as m", "m.roomId", "ru.roomId")
-    .select("m.id")
-    .where("ru.userId", "=", userId)
-    .where("m.type", "in", FILE_MESSAGE_TYPES)
-    .where((eb) => eb.or([eb(bodyKey(dialect, "fileId"), "=", text), eb(bodyKey(dialect, "thumbId"), "=", text)]))
-    .limit(1)
-    .executeTakeFirst();
-  return used !== undefined;
+  return row !== undefined;
 }

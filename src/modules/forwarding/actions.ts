@@ -175,7 +175,7 @@ export async function shareMessages(ctx: AppContext, sender: DeviceAuth, input: 
   return transact(ctx, async (tx, after) => {
     const plan = await planTargets(ctx, tx, sender.user.id, input);
     const items: Outgoing[] = [];
-    for (const m of input.messages) items.push({ type: m.type, body: await checkedBody(tx, sender.user.id, 0, m.type, m.body, undefined) });
+    for (const m of input.messages) items.push({ type: m.type, body: await checkedBody(tx, ctx.dialect, sender.user.id, 0, m.type, m.body, undefined) });
     return deliver(ctx, tx, after, sender, plan, items);
   });
 }

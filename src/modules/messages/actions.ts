@@ -1,12 +1,13 @@
 // Every change to messages and their records (§4.14, §4.15, §9.2, §9.3). One shared row per
 // message; per-user exceptions instead of per-device copies (docs/messages.md).
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
-import type { Tx } from "../../db/index.js";
+import type { Dialect, Tx } from "../../db/index.js";
 import { prepared } from "../../db/prepared.js";
 import type { MessageRecordRow, MessageRow, RoomRow } from "../../db/schema.js";
 import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
 import { enqueueAll } from "../../jobs/queue.js";
+import { checkFileClaims } from "../files/access.js";
 import { blocksPrivatePeer, findRoom, memberRoom, membership } from "../rooms/queries.js";
 import { webhooksOfRoom } from "../webhooks/queries.js";
 import { copyHolders, copyOf, findMessage, visibleCopy } from "./queries.js";
@@ -215,12 +216,13 @@ const URL_PATTERN = /\bhttps?:\/\/[^\s]+|\bwww\.[^\s]+\.[a-z]{2,}/i;
 export const containsLink = (text: unknown) => typeof text === "string" && URL_PATTERN.test(text);
 
 /**
- * §2.6 body rules for a user's message: media need an existing file of the sender, text needs
+ * §2.6 body rules for a user's message: media need files the sender may attach (checkFileClaims), text needs
  * `text`, a reply must point at a message of the same room the sender can see (its view is
  * embedded as `referenceMessage`).
  */
 export async function checkedBody(
   tx: Tx,
+  dialect: Dialect,
   senderId: number,
   roomId: number,
   type: string,
@@ -233,17 +235,7 @@ export async function checkedBody(
   delete out.thumb;
   if (MEDIA_TYPES.has(type)) {
     if (body.fileId === undefined || body.fileId === null) throw badRequest("fileId is missing");
-    const ownFile = async (id: unknown) =>
-      typeof id === "number" &&
-      Number.isSafeInteger(id) &&
-      (await tx
-        .selectFrom("files")
-        .select("id")
-        .where("id", "=", id)
-        .where("userId", "=", senderId)
-        .executeTakeFirst()) !== undefined;
-    if (!(await ownFile(body.fileId))) throw badRequest("Invalid fileId");
-    if (body.thumbId !== undefined && body.thumbId !== null && !(await ownFile(body.thumbId))) throw badRequest("Invalid thumbId");
+    await checkFileClaims(tx, dialect, senderId, "attachment", { fileId: body.fileId, thumbId: body.thumbId });
   } else if (type !== "text") {
     throw badRequest("Invalid type");
   }
@@ -281,7 +273,7 @@ export async function sendMessage(ctx: AppContext, sender: { userId: number; dev
     // A retried send returns the first message before the body is looked at again.
     const existing = input.localId ? await findByLocalId(tx, room.id, sender.userId, input.localId) : undefined;
     if (existing) return messageView(tx, (await copyOf(tx, sender.userId, existing.id))!);
-    const body = await checkedBody(tx, sender.userId, room.id, input.type, input.body, input.replyId);
+    const body = await checkedBody(tx, ctx.dialect, sender.userId, room.id, input.type, input.body, input.replyId);
     const { message, created } = await createMessage(tx, after, {
       room,
       fromUserId: sender.userId,

@@ -3,6 +3,7 @@ import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import type { Tx } from "../../db/index.js";
 import type { RoomRow, UserRow } from "../../db/schema.js";
 import { badRequest, conflict, forbidden, notFound } from "../../http/errors.js";
+import { checkFileClaims } from "../files/access.js";
 import { isContact } from "../users/queries.js";
 import { createSystemMessage } from "../messages/actions.js";
 import { findRoom, membersOf, membership, privateRoomOf, roomViewFor, roomViewsForMembers } from "./queries.js";
@@ -59,6 +60,7 @@ export async function createRoom(ctx: AppContext, me: UserRow, input: NewRoomInp
     const admins = await existingUsers(tx, adminIds);
     if (admins.length < adminIds.length) throw badRequest(`Admin users doesn't exist, ids: ${missingOf(adminIds, admins).join(", ")}`);
     const members = [...new Set([...userIds, ...adminIds])];
+    await checkFileClaims(tx, ctx.dialect, me.id, "avatar", { avatarFileId: input.avatarFileId });
     const type = input.type ?? (members.length < 3 ? "private" : "group");
     if (type === "private") {
       if (members.length !== 2) throw badRequest("Private room must have 2 users");
@@ -152,6 +154,7 @@ export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | 
       }
     } else if (action === "changeGroupAvatar") {
       if (input.avatarFileId !== undefined && input.avatarFileId !== room.avatarFileId) {
+        await checkFileClaims(tx, ctx.dialect, me.id, "avatar", { avatarFileId: input.avatarFileId });
         await tx.updateTable("rooms").set({ avatarFileId: input.avatarFileId }).where("id", "=", room.id).execute();
         await system("updated_group_avatar", "Updated room avatar");
       }

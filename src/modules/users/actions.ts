@@ -4,6 +4,7 @@ import { isUniqueViolation } from "../../db/errors.js";
 import type { Tx } from "../../db/index.js";
 import type { UserRow, UserUpdate } from "../../db/schema.js";
 import { badRequest, forbidden } from "../../http/errors.js";
+import { checkFileClaims } from "../files/access.js";
 import { findUserByEmail, findUserByPhone, userUpdateAudience } from "./queries.js";
 import { userView } from "./views.js";
 
@@ -36,7 +37,11 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: ProfileCha
     throw forbidden("Changing the telephone number requires verification");
   }
   if (changes.displayName !== undefined) set.displayName = changes.displayName;
-  if (changes.avatarFileId !== undefined) set.avatarFileId = changes.avatarFileId;
+  if (changes.avatarFileId !== undefined) {
+    // Sending the current avatar again claims nothing new.
+    if (changes.avatarFileId !== me.avatarFileId) await checkFileClaims(ctx.db, ctx.dialect, me.id, "avatar", { avatarFileId: changes.avatarFileId });
+    set.avatarFileId = changes.avatarFileId;
+  }
   if (Object.keys(set).length === 0) return me;
 
   try {
