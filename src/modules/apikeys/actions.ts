@@ -19,10 +19,10 @@ function checkedName(displayName: string): string {
 }
 
 /** The bot joined or left: the room changed for every (remaining) member. */
-async function roomChanged(tx: Tx, after: AfterCommit, room: RoomRow, now: number): Promise<void> {
+async function roomChanged(ctx: AppContext, tx: Tx, after: AfterCommit, room: RoomRow, now: number): Promise<void> {
   await tx.updateTable("rooms").set({ modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
   const fresh = (await findRoom(tx, room.id))!;
-  for (const [userId, view] of await roomViewsForMembers(tx, fresh)) after.emit({ userIds: [userId], data: { type: "UPDATE_ROOM", room: view } });
+  for (const [userId, view] of await roomViewsForMembers(tx, ctx.config.teamMode, fresh)) after.emit({ userIds: [userId], data: { type: "UPDATE_ROOM", room: view } });
 }
 
 /** POST /api-keys/roomId/:roomId: bot user + key + non-admin membership; UPDATE_ROOM to members. */
@@ -55,7 +55,7 @@ export async function createApiKey(ctx: AppContext, me: number, roomId: number, 
         modifiedAt: now,
       })
       .execute();
-    await roomChanged(tx, after, room, now);
+    await roomChanged(ctx, tx, after, room, now);
     return (await apiKeyWithBot(tx, key.id))!;
   });
 }
@@ -89,7 +89,7 @@ export async function deleteApiKey(ctx: AppContext, me: number, id: number): Pro
     const room = await managedRoom(tx, key.roomId, me);
     await tx.deleteFrom("roomUsers").where("roomId", "=", room.id).where("userId", "=", key.userId).execute();
     await tx.deleteFrom("apiKeys").where("id", "=", id).execute();
-    await roomChanged(tx, after, room, Date.now());
+    await roomChanged(ctx, tx, after, room, Date.now());
     return { roomId: room.id };
   });
 }

@@ -6,6 +6,7 @@ import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
 import { User, userView } from "../users/views.js";
 import { createBlock, deleteBlockById, deleteBlockOfUser, roomBlock } from "./actions.js";
 import { blockedUsers } from "./queries.js";
+import { whoKnowsWhom } from "../users/queries.js";
 import { Block, blockView } from "./views.js";
 
 const Deleted = { 200: Envelope(Type.Object({ deleted: Type.Boolean() })) };
@@ -25,7 +26,12 @@ export default async function blockRoutes(app: App): Promise<void> {
   app.get(
     "/api/messenger/blocks",
     { config, schema: { tags, summary: "Users the caller blocked", response: { 200: Envelope(Type.Object({ blockedUsers: Type.Array(User) })) } } },
-    async (request) => ok({ blockedUsers: (await blockedUsers(ctx.db, request.auth.user.id)).map(userView) }),
+    async (request) => {
+      const me = request.auth.user.id;
+      const users = await blockedUsers(ctx.db, me);
+      const knows = await whoKnowsWhom(ctx.db, ctx.config.teamMode, [me], users.map((u) => u.id));
+      return ok({ blockedUsers: users.map((u) => userView(u, knows(me, u.id))) });
+    },
   );
 
   app.post(

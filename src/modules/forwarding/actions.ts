@@ -83,7 +83,7 @@ async function planTargets(ctx: AppContext, tx: Tx, me: number, targets: Targets
 }
 
 /** Opens a private room (name "", no admins) with each of `userIds`; NEW_ROOM to both members. */
-async function openPrivateRooms(tx: Tx, after: AfterCommit, me: number, userIds: number[]): Promise<RoomRow[]> {
+async function openPrivateRooms(tx: Tx, teamMode: boolean, after: AfterCommit, me: number, userIds: number[]): Promise<RoomRow[]> {
   const rooms: RoomRow[] = [];
   for (const userId of userIds) {
     const now = Date.now();
@@ -92,7 +92,7 @@ async function openPrivateRooms(tx: Tx, after: AfterCommit, me: number, userIds:
       .insertInto("roomUsers")
       .values([me, userId].map((u) => ({ roomId: room.id, userId: u, isAdmin: 0 as const, settingsModifiedAt: now, createdAt: now, modifiedAt: now })))
       .execute();
-    for (const [member, view] of await roomViewsForMembers(tx, room)) after.emit({ userIds: [member], data: { type: "NEW_ROOM", room: view } });
+    for (const [member, view] of await roomViewsForMembers(tx, teamMode, room)) after.emit({ userIds: [member], data: { type: "NEW_ROOM", room: view } });
     rooms.push(room);
   }
   return rooms;
@@ -104,7 +104,7 @@ async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, sender: Devi
   if (items.length * (plan.rooms.length + plan.open.length) > MAX_CREATED_MESSAGES) {
     throw badRequest(`Too many messages: at most ${MAX_CREATED_MESSAGES} (messages × rooms) per request`);
   }
-  const opened = await openPrivateRooms(tx, after, me, plan.open);
+  const opened = await openPrivateRooms(tx, ctx.config.teamMode, after, me, plan.open);
   const created: MessageRow[] = [];
   for (const item of items) {
     const hasLink = item.type === "text" && containsLink(item.body.text);
@@ -121,7 +121,7 @@ async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, sender: Devi
       created.push(message);
     }
   }
-  const [messages, newRooms] = await Promise.all([messageViews(tx, created.map((m) => asCopy(m))), roomViews(tx, opened, me)]);
+  const [messages, newRooms] = await Promise.all([messageViews(tx, created.map((m) => asCopy(m))), roomViews(tx, ctx.config.teamMode, opened, me)]);
   return { messages, newRooms };
 }
 

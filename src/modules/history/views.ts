@@ -37,6 +37,7 @@ export async function historyItems(db: Db, entries: HistoryEntry[], flags: Map<n
 export const RecentChats = Type.Object({ recentUserChats: Type.Array(User), recentGroupChats: Type.Array(RawRoom) });
 
 export const recentChatsView = (users: UserRow[], rooms: RoomRow[]) => ({
-  recentUserChats: users.map(userView),
+  // recentPeers are contacts in contact mode: known (whoKnowsWhom).
+  recentUserChats: users.map((u) => userView(u)),
   recentGroupChats: rooms.map(rawRoomView),
 });

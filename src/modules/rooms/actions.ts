@@ -4,7 +4,7 @@ import type { Tx } from "../../db/index.js";
 import type { RoomRow, UserRow } from "../../db/schema.js";
 import { badRequest, conflict, forbidden, notFound } from "../../http/errors.js";
 import { checkFileClaims } from "../files/access.js";
-import { isContact } from "../users/queries.js";
+import { isContact, nameableUsers } from "../users/queries.js";
 import { createSystemMessage } from "../messages/actions.js";
 import { findRoom, membersOf, membership, privateRoomOf, roomViewFor, roomViewsForMembers } from "./queries.js";
 import type { RoomView } from "./views.js";
@@ -17,17 +17,21 @@ export interface NewRoomInput {
   adminUserIds?: number[];
 }
 
-async function existingUsers(tx: Tx, ids: number[]): Promise<UserRow[]> {
-  return ids.length ? tx.selectFrom("users").selectAll().where("id", "in", ids).where("deleted", "=", 0).execute() : [];
+/**
+ * The users named by `ids`, each one the requester may add (nameableUsers); otherwise 400
+ * `<what> doesn't exist, ids: …` listing them, the same for unknown users and users it cannot see.
+ */
+async function namedUsers(ctx: AppContext, tx: Tx, me: number, ids: number[], what: string): Promise<UserRow[]> {
+  const users = await nameableUsers(tx, ctx.config.teamMode, me, ids);
+  if (users.length < ids.length) throw badRequest(`${what} doesn't exist, ids: ${ids.filter((id) => !users.some((u) => u.id === id)).join(", ")}`);
+  return users;
 }
-
-const missingOf = (ids: number[], found: UserRow[]) => ids.filter((id) => !found.some((u) => u.id === id));
 
 const displayName = (u: Pick<UserRow, "displayName" | "id">) => u.displayName ?? `User ${u.id}`;
 
 /** Sends each member the room as they see it. */
-async function announceRoom(tx: Tx, after: AfterCommit, room: RoomRow, type: "NEW_ROOM" | "UPDATE_ROOM" | "DELETE_ROOM") {
-  for (const [userId, view] of await roomViewsForMembers(tx, room)) after.emit({ userIds: [userId], data: { type, room: view } });
+async function announceRoom(tx: Tx, teamMode: boolean, after: AfterCommit, room: RoomRow, type: "NEW_ROOM" | "UPDATE_ROOM" | "DELETE_ROOM") {
+  for (const [userId, view] of await roomViewsForMembers(tx, teamMode, room)) after.emit({ userIds: [userId], data: { type, room: view } });
 }
 
 async function addMembers(tx: Tx, room: RoomRow, userIds: number[], adminIds: Set<number>, now: number) {
@@ -55,10 +59,8 @@ export async function createRoom(ctx: AppContext, me: UserRow, input: NewRoomInp
   return transact(ctx, async (tx, after) => {
     const userIds = [...new Set([...(input.userIds ?? []), me.id])];
     const adminIds = [...new Set([...(input.adminUserIds ?? []), me.id])];
-    const users = await existingUsers(tx, userIds);
-    if (users.length < userIds.length) throw badRequest(`Users doesn't exist, ids: ${missingOf(userIds, users).join(", ")}`);
-    const admins = await existingUsers(tx, adminIds);
-    if (admins.length < adminIds.length) throw badRequest(`Admin users doesn't exist, ids: ${missingOf(adminIds, admins).join(", ")}`);
+    await namedUsers(ctx, tx, me.id, userIds, "Users");
+    await namedUsers(ctx, tx, me.id, adminIds, "Admin users");
     const members = [...new Set([...userIds, ...adminIds])];
     await checkFileClaims(tx, ctx.dialect, me.id, "avatar", { avatarFileId: input.avatarFileId });
     const type = input.type ?? (members.length < 3 ? "private" : "group");
@@ -78,8 +80,8 @@ export async function createRoom(ctx: AppContext, me: UserRow, input: NewRoomInp
     await addMembers(tx, room, members, new Set(adminIds), now);
     if (type === "group") await createSystemMessage(tx, after, room, me, "created_group", `${displayName(me)} created the group ${name}`);
     const fresh = (await findRoom(tx, room.id))!;
-    await announceRoom(tx, after, fresh, "NEW_ROOM");
-    return roomViewFor(tx, fresh, me.id);
+    await announceRoom(tx, ctx.config.teamMode, after, fresh, "NEW_ROOM");
+    return roomViewFor(tx, ctx.config.teamMode, fresh, me.id);
   });
 }
 
@@ -121,8 +123,7 @@ export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | 
     const removed: number[] = [];
 
     if (action === "addGroupUsers") {
-      const users = await existingUsers(tx, ids);
-      if (users.length < ids.length) throw badRequest(`Users doesn't exist, ids: ${missingOf(ids, users).join(", ")}`);
+      const users = await namedUsers(ctx, tx, me.id, ids, "Users");
       const added = users.filter((u) => !byId.has(u.id));
       await addMembers(tx, room, added.map((u) => u.id), new Set(), now);
       if (added.length) await system("added_group_members", `${displayName(me)} added ${names(added)} to the group`, added);
@@ -168,8 +169,8 @@ export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | 
       .execute();
     const fresh = (await findRoom(tx, room.id))!;
     if (removed.length) after.emit({ userIds: removed, data: { type: "REMOVED_FROM_ROOM", roomId: room.id } });
-    await announceRoom(tx, after, fresh, "UPDATE_ROOM");
-    return roomViewFor(tx, fresh, me.id);
+    await announceRoom(tx, ctx.config.teamMode, after, fresh, "UPDATE_ROOM");
+    return roomViewFor(tx, ctx.config.teamMode, fresh, me.id);
   });
 }
 
@@ -180,8 +181,8 @@ export async function deleteRoom(ctx: AppContext, me: UserRow, roomId: number | 
     const now = Date.now();
     await tx.updateTable("rooms").set({ deleted: 1, modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
     const fresh = (await findRoom(tx, room.id))!;
-    await announceRoom(tx, after, fresh, "DELETE_ROOM");
-    return roomViewFor(tx, fresh, me.id);
+    await announceRoom(tx, ctx.config.teamMode, after, fresh, "DELETE_ROOM");
+    return roomViewFor(tx, ctx.config.teamMode, fresh, me.id);
   });
 }
 
@@ -205,8 +206,8 @@ export async function leaveRoom(ctx: AppContext, me: UserRow, roomId: number | n
     after.emit({ userIds: [me.id], data: { type: "REMOVED_FROM_ROOM", roomId: room.id } });
     await createSystemMessage(tx, after, room, me, "user_left_group", `${displayName(me)} left the room`);
     const fresh = (await findRoom(tx, room.id))!;
-    await announceRoom(tx, after, fresh, "UPDATE_ROOM");
-    return roomViewFor(tx, fresh, me.id);
+    await announceRoom(tx, ctx.config.teamMode, after, fresh, "UPDATE_ROOM");
+    return roomViewFor(tx, ctx.config.teamMode, fresh, me.id);
   });
 }
 
@@ -230,7 +231,7 @@ export async function setRoomFlag(ctx: AppContext, me: number, roomId: number | 
       await tx.deleteFrom("userSettings").where("userId", "=", me).where("key", "=", key).execute();
     }
     await tx.updateTable("roomUsers").set({ settingsModifiedAt: now }).where("id", "=", member.id).execute();
-    await announceRoom(tx, after, room, "UPDATE_ROOM");
-    return roomViewFor(tx, room, me);
+    await announceRoom(tx, ctx.config.teamMode, after, room, "UPDATE_ROOM");
+    return roomViewFor(tx, ctx.config.teamMode, room, me);
   });
 }

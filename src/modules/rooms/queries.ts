@@ -7,6 +7,7 @@ import { prepared } from "../../db/prepared.js";
 import type { RoomRow, RoomUserRow } from "../../db/schema.js";
 import type { Dialect } from "../../db/index.js";
 import { matchesIgnoringCase } from "../../db/text.js";
+import { whoKnowsWhom } from "../users/queries.js";
 import { roomView, type Member, type RoomView, type ViewerFlags } from "./views.js";
 
 export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> =>
@@ -98,27 +99,36 @@ function flagsOf(settings: Set<string>, unread: Map<string, number>, roomId: num
   };
 }
 
-/** Room models of `rooms` as `viewerId` sees them: three queries for any number of rooms. */
-export async function roomViews(db: Db, rooms: RoomRow[], viewerId: number, withUsers = true): Promise<RoomView[]> {
+/**
+ * Room models of `rooms` as `viewerId` sees them: three queries for any number of rooms, and one
+ * more in contact mode for whose contact details the viewer may see.
+ */
+export async function roomViews(db: Db, teamMode: boolean, rooms: RoomRow[], viewerId: number, withUsers = true): Promise<RoomView[]> {
   const ids = rooms.map((r) => r.id);
   const [members, settings, unread] = await Promise.all([
     membersOf(db, ids),
     roomSettings(db, [viewerId], ids),
     unreadCounts(db, { roomIds: ids, userIds: [viewerId] }),
   ]);
-  return rooms.map((r) => roomView(r, members.get(r.id) ?? [], flagsOf(settings, unread, r.id, viewerId), withUsers));
+  const memberIds = withUsers ? [...members.values()].flatMap((ms) => ms.map((m) => m.userId)) : [];
+  const knows = await whoKnowsWhom(db, teamMode, [viewerId], memberIds);
+  return rooms.map((r) => roomView(r, members.get(r.id) ?? [], flagsOf(settings, unread, r.id, viewerId), (u) => knows(viewerId, u), withUsers));
 }
 
-export async function roomViewFor(db: Db, room: RoomRow, viewerId: number): Promise<RoomView> {
-  return (await roomViews(db, [room], viewerId))[0];
+export async function roomViewFor(db: Db, teamMode: boolean, room: RoomRow, viewerId: number): Promise<RoomView> {
+  return (await roomViews(db, teamMode, [room], viewerId))[0];
 }
 
 /** The room as each of its current members sees it (for NEW_ROOM / UPDATE_ROOM / DELETE_ROOM). */
-export async function roomViewsForMembers(db: Db, room: RoomRow): Promise<Map<number, RoomView>> {
+export async function roomViewsForMembers(db: Db, teamMode: boolean, room: RoomRow): Promise<Map<number, RoomView>> {
   const members = (await membersOf(db, [room.id])).get(room.id) ?? [];
   const userIds = members.map((m) => m.userId);
-  const [settings, unread] = await Promise.all([roomSettings(db, userIds, [room.id]), unreadCounts(db, { roomIds: [room.id] })]);
-  return new Map(userIds.map((u) => [u, roomView(room, members, flagsOf(settings, unread, room.id, u))]));
+  const [settings, unread, knows] = await Promise.all([
+    roomSettings(db, userIds, [room.id]),
+    unreadCounts(db, { roomIds: [room.id] }),
+    whoKnowsWhom(db, teamMode, userIds, userIds),
+  ]);
+  return new Map(userIds.map((v) => [v, roomView(room, members, flagsOf(settings, unread, room.id, v), (u) => knows(v, u))]));
 }
 
 export const PAGING_LIMIT = 10;

@@ -69,7 +69,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         keyword: request.query.keyword?.trim() || undefined,
         dialect: ctx.dialect,
       });
-      return ok({ list: await roomViews(ctx.db, rows, me), count, limit: PAGING_LIMIT });
+      return ok({ list: await roomViews(ctx.db, ctx.config.teamMode, rows, me), count, limit: PAGING_LIMIT });
     },
   );
 
@@ -81,7 +81,7 @@ export default async function roomRoutes(app: App): Promise<void> {
       const other = positiveInt(request.params.userId);
       const room = other === null || !(await findUser(ctx.db, other)) ? undefined : await privateRoomOf(ctx.db, me, other);
       if (!room) throw notFound("Chat not found");
-      return ok({ room: await roomViewFor(ctx.db, room, me) });
+      return ok({ room: await roomViewFor(ctx.db, ctx.config.teamMode, room, me) });
     },
   );
 
@@ -119,7 +119,7 @@ export default async function roomRoutes(app: App): Promise<void> {
       const since = requiredNumber(request.params.lastUpdate, "lastUpdate");
       const page = syncPage(request.query.page);
       const { rows, count } = await roomsModifiedSince(ctx.db, me, since, page);
-      const list = await roomViews(ctx.db, rows, me);
+      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, me);
       return ok({ list, rooms: list, limit: SYNC_LIMIT, count, hasNext: count > page * SYNC_LIMIT });
     },
   );
@@ -146,7 +146,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         keyword: request.query.keyword?.trim() || undefined,
         cursor: positiveInt(request.query.cursor) ?? undefined,
       });
-      const list = await roomViews(ctx.db, rows, me, false);
+      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, me, false);
       const last = list.at(-1);
       return ok({ groupMessageRoomList: list, count, limit: GROUP_ROOMS_LIMIT, nextCursor: list.length === GROUP_ROOMS_LIMIT && last ? last.id : null });
     },
@@ -161,7 +161,7 @@ export default async function roomRoutes(app: App): Promise<void> {
       const room = id === null ? undefined : await findRoom(ctx.db, id);
       if (!room || !(await membership(ctx.db, room.id, me))) throw notFound("Chat not found");
       if (room.type === "private" && ((await membersOf(ctx.db, [room.id])).get(room.id)?.length ?? 0) < 2) throw notFound("Chat not found");
-      return ok({ room: await roomViewFor(ctx.db, room, me) });
+      return ok({ room: await roomViewFor(ctx.db, ctx.config.teamMode, room, me) });
     },
   );
 

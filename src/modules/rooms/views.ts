@@ -34,7 +34,8 @@ export interface ViewerFlags {
 
 export type Member = RoomUserRow & { user: UserRow };
 
-export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, withUsers = true): RoomView {
+/** `knows(userId)`: whether the viewer sees that member's contact details (whoKnowsWhom). */
+export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, knows: (userId: number) => boolean, withUsers = true): RoomView {
   return {
     id: room.id,
     name: room.name,
@@ -43,7 +44,7 @@ export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, w
       isAdmin: m.isAdmin === 1,
       roomId: m.roomId,
       createdAt: m.createdAt,
-      ...(withUsers ? { user: userView(m.user) } : {}),
+      ...(withUsers ? { user: userView(m.user, knows(m.userId)) } : {}),
     })),
     avatarFileId: room.avatarFileId,
     muted: flags.muted,

@@ -5,7 +5,8 @@ import type { Tx } from "../../db/index.js";
 import type { UserRow, UserUpdate } from "../../db/schema.js";
 import { badRequest, forbidden } from "../../http/errors.js";
 import { checkFileClaims } from "../files/access.js";
-import { findUserByEmail, findUserByPhone, userUpdateAudience } from "./queries.js";
+import type { OutgoingEvent } from "../../realtime/events.js";
+import { findUserByEmail, findUserByPhone, userUpdateAudience, whoKnowsWhom } from "./queries.js";
 import { userView } from "./views.js";
 
 export interface ProfileChanges {
@@ -15,9 +16,17 @@ export interface ProfileChanges {
   avatarFileId?: number;
 }
 
-async function announce(tx: Tx, user: UserRow, teamMode: boolean) {
-  const data = { type: "USER_UPDATE", user: userView(user) };
-  return teamMode ? { userIds: [], allUsers: true, data } : { userIds: await userUpdateAudience(tx, user.id), data };
+/** USER_UPDATE to everyone who hears of the change; room-mates who do not know the user get it without contact details. */
+async function announce(tx: Tx, user: UserRow, teamMode: boolean): Promise<OutgoingEvent[]> {
+  if (teamMode) return [{ userIds: [], allUsers: true, data: { type: "USER_UPDATE", user: userView(user) } }];
+  const audience = await userUpdateAudience(tx, user.id);
+  const knows = await whoKnowsWhom(tx, teamMode, audience, [user.id]);
+  const known = audience.filter((id) => knows(id, user.id));
+  const strangers = audience.filter((id) => !knows(id, user.id));
+  return [
+    { userIds: known, data: { type: "USER_UPDATE", user: userView(user) } },
+    ...(strangers.length ? [{ userIds: strangers, data: { type: "USER_UPDATE", user: userView(user, false) } }] : []),
+  ];
 }
 
 /** §3.7 with §13a.4: a new number needs an SMS round, so only the same number passes. */
@@ -52,7 +61,7 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: ProfileCha
         .where("id", "=", me.id)
         .returningAll()
         .executeTakeFirstOrThrow();
-      after.emit(await announce(tx, user, ctx.config.teamMode));
+      after.emit(...(await announce(tx, user, ctx.config.teamMode)));
       return user;
     });
   } catch (err) {

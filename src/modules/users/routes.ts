@@ -4,7 +4,7 @@ import type { App } from "../../app.js";
 import { notFound } from "../../http/errors.js";
 import { Envelope, IntId, ok, positiveInt, requiredNumber, syncPage } from "../../http/schema.js";
 import { deleteMe, updateMe } from "./actions.js";
-import { findUser, findVisibleUser, userSettings, usersModifiedSince } from "./queries.js";
+import { findUser, findVisibleUser, userSettings, usersModifiedSince, whoKnowsWhom } from "./queries.js";
 import { User, userView } from "./views.js";
 
 const SYNC_LIMIT = 100;
@@ -104,7 +104,9 @@ export default async function userRoutes(app: App): Promise<void> {
         page,
         limit: SYNC_LIMIT,
       });
-      const users = list.map(userView);
+      const me = request.auth.user.id;
+      const knows = await whoKnowsWhom(ctx.db, ctx.config.teamMode, [me], list.map((u) => u.id));
+      const users = list.map((u) => userView(u, knows(me, u.id)));
       return ok({ list: users, users, count, limit: SYNC_LIMIT, hasNext: count > page * SYNC_LIMIT });
     },
   );

@@ -22,14 +22,19 @@ export const User = Type.Object({
 });
 export type UserView = Type.Static<typeof User>;
 
-export function userView(u: UserRow): UserView {
+/**
+ * The User model. For a viewer who does not know the user (`known` false, see whoKnowsWhom in
+ * queries.ts) the contact details are null: telephone number, its hash (a hash of a phone
+ * number is as good as the number) and e-mail address.
+ */
+export function userView(u: UserRow, known = true): UserView {
   return {
     id: u.id,
     displayName: u.displayName,
     avatarFileId: u.avatarFileId,
-    telephoneNumber: u.telephoneNumber,
-    telephoneNumberHashed: u.telephoneNumberHashed,
-    emailAddress: u.emailAddress,
+    telephoneNumber: known ? u.telephoneNumber : null,
+    telephoneNumberHashed: known ? u.telephoneNumberHashed : null,
+    emailAddress: known ? u.emailAddress : null,
     verified: u.verified === 1,
     createdAt: u.createdAt,
     modifiedAt: u.modifiedAt,
