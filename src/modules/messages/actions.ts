@@ -216,9 +216,9 @@ const URL_PATTERN = /\bhttps?:\/\/[^\s]+|\bwww\.[^\s]+\.[a-z]{2,}/i;
 export const containsLink = (text: unknown) => typeof text === "string" && URL_PATTERN.test(text);
 
 /**
- * §2.6 body rules for a user's message: media need files the sender may attach (checkFileClaims), text needs
- * `text`, a reply must point at a message of the same room the sender can see (its view is
- * embedded as `referenceMessage`).
+ * §2.6 body rules for a user's message: media need files the sender may attach
+ * (checkFileClaims), text needs `text`, a reply must point at a message of the same room the
+ * sender can see (its view is embedded as `referenceMessage`).
  */
 export async function checkedBody(
   tx: Tx,
