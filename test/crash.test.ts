@@ -5,7 +5,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { call, signUp, testDatabase } from "./helpers.js";
-import { assertOk } from "./room-helpers.js";
+import { addContacts, assertOk } from "./room-helpers.js";
 import { Receiver, waitUntil } from "./receivers.js";
 import { spawnServer, type ServerProcess } from "./spawn.js";
 
@@ -44,6 +44,7 @@ describe("crash while sending (kill -9, restart)", () => {
       first = await spawnServer(env);
       const server1 = { url: first.url };
       const [alice, bob] = await Promise.all([signUp(server1, { displayName: "Alice" }), signUp(server1, { displayName: "Bob" })]);
+      await addContacts(server1, alice, bob);
       const room = assertOk(await call(server1, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Crash", type: "group", userIds: [bob.user.id] } })).room;
       assertOk(await call(server1, "POST", `/api/messenger/webhooks/roomId/${room.id}`, { token: alice.token, body: { url: `${receiver.url}/hook` } }));
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { call, signUp, startTestServer, testDatabase, type SignedUp, type TestServer } from "./helpers.js";
-import { assertOk } from "./room-helpers.js";
+import { addContacts, assertOk } from "./room-helpers.js";
 import { Receiver, waitUntil, type Received } from "./receivers.js";
 import { MAX_ATTEMPTS } from "../src/jobs/queue.js";
 
@@ -20,6 +20,7 @@ interface Setup {
 /** Alice and Bob, a group room, and a webhook of it pointing at `url`. */
 async function roomWithWebhook(server: TestServer, url: string): Promise<Setup> {
   const [alice, bob] = await Promise.all([signUp(server, { displayName: "Alice" }), signUp(server, { displayName: "Bob" })]);
+  await addContacts(server, alice, bob);
   const room = assertOk(await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Jobs", type: "group", userIds: [bob.user.id] } })).room;
   assertOk(await call(server, "POST", `/api/messenger/webhooks/roomId/${room.id}`, { token: alice.token, body: { url } }));
   return { alice, roomId: room.id };

@@ -6,7 +6,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
 import { assertError, assertOk, call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
-import { eventsFrom, ofType, reaches } from "./room-helpers.js";
+import { addContacts, eventsFrom, ofType, reaches } from "./room-helpers.js";
 
 const ROOMS = "/api/messenger/rooms";
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
@@ -16,8 +16,6 @@ describe("privacy of strangers (contact mode)", () => {
   let alice: SignedUp, bob: SignedUp, carol: SignedUp, stranger: SignedUp;
   let group: any;
 
-  const addContacts = async (owner: SignedUp, ...others: SignedUp[]) =>
-    assertOk(await call(server, "POST", "/api/messenger/contacts", { token: owner.token, body: { contacts: others.map((o) => sha256(o.phone)) } }));
   const create = (who: SignedUp, body: Record<string, unknown>) => call(server, "POST", ROOMS, { token: who.token, body: { name: "G", type: "group", ...body } });
   const roomsOf = async (who: SignedUp) => assertOk(await call(server, "GET", ROOMS, { token: who.token })).list;
   const memberUser = (room: any, user: SignedUp) => room.users.find((u: any) => u.userId === user.user.id).user;
@@ -37,7 +35,7 @@ describe("privacy of strangers (contact mode)", () => {
     server = await startTestServer();
     [alice, bob, carol, stranger] = await Promise.all(["Alice", "Bob", "Carol", "Stranger"].map((displayName) => signUp(server, { displayName })));
     // Alice knows Bob and Carol; Bob and Carol do not know each other (nor Alice).
-    await addContacts(alice, bob, carol);
+    await addContacts(server, alice, bob, carol);
     assertOk(await call(server, "PUT", "/api/messenger/me", { token: carol.token, body: { emailAddress: `c-${randomBytes(4).toString("hex")}@example.com` } }));
     group = assertOk(await create(alice, { userIds: [bob.user.id, carol.user.id] })).room;
   });

@@ -1,5 +1,6 @@
 // Shared helpers of the notes / webhooks / api-keys / blocks suites: rooms and messages built
 // through the API, error assertions, and reads of the events published after commit.
+import { createHash } from "node:crypto";
 import { assertError, assertOk, call, signUp, type SignedUp, type TestServer } from "./helpers.js";
 
 export { assertError, assertOk };
@@ -14,6 +15,12 @@ export async function createRoom(server: TestServer, owner: SignedUp, body: Reco
 
 export const groupRoom = (server: TestServer, owner: SignedUp, members: SignedUp[], name = "Group") =>
   createRoom(server, owner, { name, type: "group", userIds: members.map((m) => m.user.id) });
+
+/** `owner` uploads `others`' phone hashes: each becomes `owner`'s contact (who may be added to its rooms). */
+export async function addContacts(server: { url: string }, owner: SignedUp, ...others: SignedUp[]): Promise<void> {
+  const contacts = others.map((o) => createHash("sha256").update(o.phone).digest("hex"));
+  assertOk(await call(server, "POST", "/api/messenger/contacts", { token: owner.token, body: { contacts } }));
+}
 
 export const privateRoom = (server: TestServer, a: SignedUp, b: SignedUp) => createRoom(server, a, { userIds: [b.user.id] });
 
