@@ -54,12 +54,15 @@ function site() {
         return html(res, "<html><head><TITLE>\n  Only a   &lt;title&gt;\n</TITLE></head><body>text</body></html>");
       case "/no-title":
         return html(res, "<html><head><meta name='x' content='y'></head><body><h1>Hi</h1></body></html>");
+      case "/og-in-body":
+        return html(res, `<html><head><title>Head title</title></head><body><meta property="og:title" content="In the body"></body></html>`);
       case "/latin1":
         res.writeHead(200, { "content-type": "text/html; charset=iso-8859-1" });
         return res.end(Buffer.from("<title>Caf\xe9</title>", "latin1"));
       case "/json":
+        // Looks like HTML, but says it is not.
         res.writeHead(200, { "content-type": "application/json" });
-        return res.end(JSON.stringify({ title: "not html" }));
+        return res.end("<html><head><title>not html</title></head></html>");
       case "/missing":
         res.writeHead(404, { "content-type": "text/html" });
         return res.end("<title>Not found page</title>");
@@ -135,6 +138,7 @@ describe("link previews", () => {
   it("falls back to <title> when the page has no og:title, and decodes the page's charset", async () => {
     assert.deepEqual(assertOk(await preview(`${base}/title-only`)), { title: "Only a <title>", description: null, image: null, icon: null, url: `${base}/title-only` });
     assert.equal(assertOk(await preview(`${base}/latin1`)).title, "Café");
+    assert.equal(assertOk(await preview(`${base}/og-in-body`)).title, "Head title", "tags after <body> are not read");
   });
 
   it("404 No thumbnail found: no title, not HTML, not a 2xx, nothing listening", async () => {
@@ -158,7 +162,7 @@ describe("link previews", () => {
     await site_.closedAtLeast(closedBefore + 2);
   });
 
-  it("gives up on a slow server within the time limit (404)", async () => {
+  it("gives up on a slow server within the time limit (404)", { timeout: FETCH_TIMEOUT_MS * 3 }, async () => {
     const started = Date.now();
     assertError(await preview(`${base}/slow`), 404, /^No thumbnail found$/);
     assert.ok(Date.now() - started < FETCH_TIMEOUT_MS * 3, "answered within the time limit");

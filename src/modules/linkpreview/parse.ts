@@ -38,6 +38,8 @@ export class HeadReader {
   private readonly parser = new Parser(
     {
       onopentag: (name, attrs) => {
+        // The rest of a chunk is still parsed after the head ends: ignore it.
+        if (this.ended) return;
         if (name === "body") this.ended = true;
         else if (name === "title" && this.tags.title === null) this.inTitle = true;
         else if (name === "meta") this.meta(attrs);
