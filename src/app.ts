@@ -42,6 +42,7 @@ import webhookRoutes from "./modules/webhooks/routes.js";
 import apiKeyRoutes from "./modules/apikeys/routes.js";
 import blockRoutes from "./modules/blocks/routes.js";
 import historyRoutes from "./modules/history/routes.js";
+import linkPreviewRoutes from "./modules/linkpreview/routes.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -146,7 +147,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   });
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
-  for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
+  for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, linkPreviewRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
     await routes(app);
   }
   return app;

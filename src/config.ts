@@ -18,6 +18,8 @@ export interface Config {
   rateLimit: boolean;
   filesRequireAuth: boolean;
   webhookAllowPrivate: boolean;
+  /** Link previews may fetch loopback/private addresses (tests, intranets); refused by default. */
+  linkPreviewAllowPrivate: boolean;
   maxFileSize: number;
   smsProvider: SmsProvider;
   twilio: { accountSid: string; authToken: string; from: string; baseUrl: string } | null;
@@ -131,6 +133,7 @@ export function loadConfig(env: Env = process.env): Config {
     rateLimit: rateLimitRaw === "on",
     filesRequireAuth: flag(env, "FILES_REQUIRE_AUTH", false),
     webhookAllowPrivate: flag(env, "WEBHOOK_ALLOW_PRIVATE", false),
+    linkPreviewAllowPrivate: flag(env, "LINK_PREVIEW_ALLOW_PRIVATE", false),
     maxFileSize: integer(env, "MAX_FILE_SIZE", 104857600, 1, Number.MAX_SAFE_INTEGER),
     smsProvider,
     twilio,

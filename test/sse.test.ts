@@ -109,6 +109,28 @@ describe("server-sent events", () => {
     assert.deepEqual(got.o1, []);
   });
 
+  it("forwarded and shared messages reach every device of the sender, the requesting one included", async () => {
+    const roomId = await privateRoom();
+    const original = (await call(server, "POST", "/api/messenger/messages", { token: bob.token, body: { roomId, type: "text", body: { text: "to forward" } } })).body.data.message;
+    const expected = ["NEW_MESSAGE", "NEW_MESSAGE_RECORD", "NEW_MESSAGE_RECORD"];
+    for (const [path, body, text] of [
+      ["forward", { messageIds: [original.id], roomIds: [roomId] }, "to forward"],
+      ["share", { messages: [{ type: "text", body: { text: "shared" } }], roomIds: [roomId] }, "shared"],
+    ] as const) {
+      let created: any;
+      const got = await round(async () => {
+        created = (await call(server, "POST", `/api/messenger/messages/${path}`, { token: alice.token, body })).body.data.messages[0];
+      });
+      for (const stream of ["a1", "a2", "b1"]) {
+        assert.deepEqual(types(got[stream]), expected, `${path}: ${stream}`);
+        assert.equal(got[stream][0].message.id, created.id);
+        assert.equal(got[stream][0].message.body.text, text);
+        assert.equal(got[stream][0].message.isForwarded, true);
+      }
+      assert.deepEqual(got.c1, []);
+    }
+  });
+
   it("UPDATE_MESSAGE, reactions and deletions reach the holders of the message", async () => {
     const roomId = await privateRoom();
     const msg = (await call(server, "POST", "/api/messenger/messages", { token: alice.token, body: { roomId, type: "text", body: { text: "v1" } } })).body.data.message;

@@ -6,6 +6,7 @@ import dns from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import { BlockList, isIP, type LookupFunction } from "node:net";
+import { TextDecoder } from "node:util";
 
 /** The target is not allowed (a private address, or not an http(s) URL). */
 export class RefusedTargetError extends Error {}
@@ -103,6 +104,42 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
   });
 };
 
+/**
+ * `rawUrl` as an http(s) URL (a URL without a scheme gets http://). Throws RefusedTargetError
+ * for anything else, and for a private IP literal unless `allowPrivate`: an IP literal is
+ * connected to without a lookup, so guardedLookup never sees it.
+ */
+export function checkedTarget(rawUrl: string, allowPrivate: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl) ? rawUrl : `http://${rawUrl}`);
+  } catch {
+    throw new RefusedTargetError(`not a URL: ${rawUrl}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new RefusedTargetError(`not an http(s) URL: ${rawUrl}`);
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  if (!allowPrivate && isIP(host) && !isPublicAddress(host)) throw new RefusedTargetError(`${host} is a private address`);
+  return url;
+}
+
+/** A request to `url` (already checked) on a fresh connection, through the guard. */
+function guardedRequest(url: URL, method: string, headers: Record<string, string>, allowPrivate: boolean, onResponse: (res: http.IncomingMessage) => void): http.ClientRequest {
+  return (url.protocol === "https:" ? https : http).request(
+    {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[|\]$/g, ""),
+      port: url.port || undefined,
+      path: `${url.pathname}${url.search}`,
+      headers,
+      // A fresh connection per call: pooled sockets were checked for another request.
+      agent: false,
+      ...(allowPrivate ? {} : { lookup: guardedLookup }),
+    },
+    onResponse,
+  );
+}
+
 export interface PostResult {
   status: number;
 }
@@ -119,44 +156,24 @@ export function postJson(
 ): Promise<PostResult> {
   let url: URL;
   try {
-    url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl) ? rawUrl : `http://${rawUrl}`);
-  } catch {
-    return Promise.reject(new RefusedTargetError(`not a URL: ${rawUrl}`));
+    url = checkedTarget(rawUrl, opts.allowPrivate);
+  } catch (err) {
+    return Promise.reject(err);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") return Promise.reject(new RefusedTargetError(`not an http(s) URL: ${rawUrl}`));
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  // An IP literal is connected to without a lookup: check it here.
-  if (!opts.allowPrivate && isIP(host) && !isPublicAddress(host)) {
-    return Promise.reject(new RefusedTargetError(`${host} is a private address`));
-  }
-  const client = url.protocol === "https:" ? https : http;
   return new Promise<PostResult>((resolve, reject) => {
-    const req = client.request(
-      {
-        method: "POST",
-        protocol: url.protocol,
-        hostname: host,
-        port: url.port || undefined,
-        path: `${url.pathname}${url.search}`,
-        headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
-        // A fresh connection per call: pooled sockets were checked for another request.
-        agent: false,
-        ...(opts.allowPrivate ? {} : { lookup: guardedLookup }),
-      },
-      (res) => {
-        // The answer's body is not used; read (a bounded amount of) it so the call completes.
-        let size = 0;
-        res.on("data", (chunk: Buffer) => {
-          size += chunk.length;
-          if (size > 64 * 1024) res.destroy();
-        });
-        res.on("close", () => {
-          clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0 });
-        });
-        res.on("error", () => undefined);
-      },
-    );
+    const req = guardedRequest(url, "POST", { ...headers, "content-length": String(Buffer.byteLength(body)) }, opts.allowPrivate, (res) => {
+      // The answer's body is not used; read (a bounded amount of) it so the call completes.
+      let size = 0;
+      res.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > 64 * 1024) res.destroy();
+      });
+      res.on("close", () => {
+        clearTimeout(timer);
+        resolve({ status: res.statusCode ?? 0 });
+      });
+      res.on("error", () => undefined);
+    });
     const timer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.timeoutMs} ms`)), opts.timeoutMs);
     req.on("error", (err) => {
       clearTimeout(timer);
@@ -164,4 +181,98 @@ export function postJson(
     });
     req.end(body);
   });
+}
+
+export interface ReadTextOptions {
+  /** For the whole call, redirects included. */
+  timeoutMs: number;
+  allowPrivate: boolean;
+  /** Bytes of the body read at most; reading stops there. */
+  maxBytes: number;
+  /** Redirects followed at most; each target goes through the guard again. */
+  maxRedirects: number;
+  /** Whether a final answer with this content type (lower case, without parameters) is read. */
+  accept: (mediaType: string) => boolean;
+  /** Receives the body as decoded text, piece by piece; returning false stops reading. */
+  onText: (text: string) => boolean;
+}
+
+/** The answer was not a 2xx with an accepted content type. */
+export class UnwantedAnswerError extends Error {}
+
+/**
+ * GETs `rawUrl` through the guard, following redirects, and feeds the body of the final answer
+ * to `opts.onText` (decoded with its charset, UTF-8 by default) until it has had enough,
+ * `maxBytes` were read or the body ends. Resolves with the URL of the final answer.
+ */
+export async function readText(rawUrl: string, headers: Record<string, string>, opts: ReadTextOptions): Promise<URL> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let url = checkedTarget(rawUrl, opts.allowPrivate);
+  for (let redirects = 0; ; redirects++) {
+    const next = await readOnce(url, headers, opts, deadline);
+    if (next === null) return url;
+    if (redirects >= opts.maxRedirects) throw new UnwantedAnswerError(`more than ${opts.maxRedirects} redirects`);
+    url = checkedTarget(next, opts.allowPrivate);
+  }
+}
+
+/** One GET: resolves with the redirect target, or null once the body was read. */
+function readOnce(url: URL, headers: Record<string, string>, opts: ReadTextOptions, deadline: number): Promise<string | null> {
+  return new Promise<string | null>((resolve, reject) => {
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      req.destroy();
+      reject(err);
+    };
+    const req = guardedRequest(url, "GET", headers, opts.allowPrivate, (res) => {
+      res.on("error", () => undefined);
+      const status = res.statusCode ?? 0;
+      const location = res.headers.location;
+      if (status >= 300 && status < 400 && location) {
+        clearTimeout(timer);
+        req.destroy();
+        try {
+          return resolve(new URL(location, url).href);
+        } catch {
+          return reject(new UnwantedAnswerError(`bad redirect target: ${location}`));
+        }
+      }
+      const [mediaType, ...params] = (res.headers["content-type"] ?? "").toLowerCase().split(";").map((p) => p.trim());
+      if (status < 200 || status >= 300) return fail(new UnwantedAnswerError(`status ${status}`));
+      if (!opts.accept(mediaType)) return fail(new UnwantedAnswerError(`content type ${mediaType || "(none)"}`));
+      const decoder = textDecoder(params.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, ""));
+      let size = 0;
+      let finished = false;
+      const done = () => {
+        finished = true;
+        clearTimeout(timer);
+        req.destroy();
+        resolve(null);
+      };
+      res.on("data", (chunk: Buffer) => {
+        if (finished) return;
+        const room = opts.maxBytes - size;
+        size += chunk.length;
+        const last = size >= opts.maxBytes;
+        if (!opts.onText(decoder.decode(last ? chunk.subarray(0, room) : chunk, { stream: !last })) || last) done();
+      });
+      res.on("end", () => {
+        if (finished) return;
+        opts.onText(decoder.decode());
+        done();
+      });
+    });
+    const timer = setTimeout(() => fail(new Error(`no complete answer within the time limit`)), Math.max(0, deadline - Date.now()));
+    req.on("error", fail);
+    req.end();
+  });
+}
+
+/** A decoder for `charset`, UTF-8 when it is missing or unknown. */
+function textDecoder(charset: string | undefined): TextDecoder {
+  try {
+    return new TextDecoder(charset || "utf-8");
+  } catch {
+    return new TextDecoder("utf-8");
+  }
 }

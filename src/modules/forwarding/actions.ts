@@ -1,6 +1,7 @@
 // POST /messages/forward and /messages/share (§4.14). Everything is checked before anything is
 // written; then private rooms are opened where needed (NEW_ROOM) and every message is created
-// through createMessage(), so fan-out, records and events are those of a normal send.
+// through createMessage(), so fan-out, records and events are those of a normal send, except
+// that the requesting device gets NEW_MESSAGE too (the Spika web client waits for it).
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import type { Tx } from "../../db/index.js";
 import type { MessageRow, RoomRow } from "../../db/schema.js";
@@ -117,6 +118,7 @@ async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, sender: Devi
         body: item.body,
         isForwarded: true,
         hasLink,
+        echoToSendingDevice: true,
       });
       created.push(message);
     }

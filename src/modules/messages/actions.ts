@@ -26,6 +26,11 @@ export interface NewMessage {
   replyId?: number | null;
   hasLink?: boolean;
   isForwarded?: boolean;
+  /**
+   * NEW_MESSAGE to the sending device too: clients add what they send with POST /messages
+   * themselves, but wait for the event for what they forward or share.
+   */
+  echoToSendingDevice?: boolean;
 }
 
 interface Audience {
@@ -123,9 +128,9 @@ const setLastMessage = prepared((db, a: { roomId: number; messageId: number; now
 /**
  * Creates one message and its fan-out (§9.2) inside `tx`: the shared row, `hidden`
  * exceptions for blockers, the author's delivered+seen records, the room's last message;
- * after commit NEW_MESSAGE to every recipient device but the sending one and
- * NEW_MESSAGE_RECORD for the author's records. A repeated `localId` returns the first
- * message and does nothing else.
+ * after commit NEW_MESSAGE to every recipient device but the sending one (unless
+ * `echoToSendingDevice`) and NEW_MESSAGE_RECORD for the author's records. A repeated `localId`
+ * returns the first message and does nothing else.
  */
 export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
   const { members, blockers, pushable, hasWebhooks } = await audienceOf(tx, m.room.id, m.fromUserId);
@@ -175,7 +180,8 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
 
   const recipients = members.filter((id) => !blockers.includes(id));
   const view = await messageView(tx, asCopy(message));
-  after.emit({ userIds: recipients, excludeDeviceIds: m.fromDeviceId ? [m.fromDeviceId] : [], data: { type: "NEW_MESSAGE", message: view } });
+  const excludeDeviceIds = m.fromDeviceId && !m.echoToSendingDevice ? [m.fromDeviceId] : [];
+  after.emit({ userIds: recipients, excludeDeviceIds, data: { type: "NEW_MESSAGE", message: view } });
   for (const r of records) {
     after.emit({
       userIds: recipients,
