@@ -16,9 +16,11 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Logger } from "pino";
 import type { AppContext } from "./context.js";
+import type { Config } from "./config.js";
 import { HttpError } from "./http/errors.js";
 import { registerAuth } from "./http/auth.js";
 import { registerMetrics } from "./http/metrics.js";
+import { registerTokenLimit } from "./http/rateLimit.js";
 import { serializerCompiler } from "./http/serialization.js";
 import { describeValidationError, validatorCompiler } from "./http/validation.js";
 import { authenticateDevice } from "./modules/auth/actions.js";
@@ -74,6 +76,16 @@ const ALLOWED_HEADERS = [
 
 export const BODY_LIMIT = 50 * 1024 * 1024;
 
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count trusts that many hops nearest the server whatever
+ * their address (Fastify alone now ignores bare counts): right only when every request comes
+ * through that many proxies.
+ */
+function trustedProxies(setting: Config["trustProxy"]): string[] | boolean | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== "number") return setting;
+  return (_address, hop) => hop < setting;
+}
+
 export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {}): Promise<App> {
   const app = Fastify({
     loggerInstance: ctx.log as Logger as FastifyBaseLogger,
@@ -84,6 +96,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     // Per-request log lines cost more than the requests on hot paths; /metrics counts them.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
+    trustProxy: trustedProxies(ctx.config.trustProxy),
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.decorate("ctx", ctx);
@@ -113,7 +126,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof HttpError) return reply.code(error.statusCode).send({ status: "error", message: error.message });
+    if (error instanceof HttpError) return reply.code(error.statusCode).headers(error.headers).send({ status: "error", message: error.message });
     if (error.validation) {
       return reply.code(400).send({ status: "error", message: describeValidationError(error.validation as never) });
     }
@@ -144,6 +157,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     device: (token, request) => authenticateDevice(ctx, token, request.headers),
     apiKey: (token) => authenticateApiKey(ctx, token),
   });
+  registerTokenLimit(app, ctx.limiter, ctx.config.rateLimitPerToken);
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
   for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
