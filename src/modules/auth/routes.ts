@@ -40,7 +40,7 @@ export default async function authRoutes(app: App): Promise<void> {
   );
 
   app.get("/api/messenger/auth", { schema: { hide: true } }, async () => {
-    throw new HttpError(405, "Method not allowed");
+    throw new HttpError(405, "Method not allowed", { Allow: "OPTIONS, POST" });
   });
 
   app.post(

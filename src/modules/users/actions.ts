@@ -4,6 +4,7 @@ import { isUniqueViolation } from "../../db/errors.js";
 import type { Tx } from "../../db/index.js";
 import type { UserRow, UserUpdate } from "../../db/schema.js";
 import { badRequest, forbidden } from "../../http/errors.js";
+import { visibleName } from "../../names.js";
 import { findUserByEmail, findUserByPhone, userUpdateAudience } from "./queries.js";
 import { userView } from "./views.js";
 
@@ -35,7 +36,7 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: ProfileCha
     if (owner && owner.id !== me.id) throw badRequest("User with that telephoneNumber exists");
     throw forbidden("Changing the telephone number requires verification");
   }
-  if (changes.displayName !== undefined) set.displayName = changes.displayName;
+  if (changes.displayName !== undefined) set.displayName = visibleName(changes.displayName);
   if (changes.avatarFileId !== undefined) set.avatarFileId = changes.avatarFileId;
   if (Object.keys(set).length === 0) return me;
 
