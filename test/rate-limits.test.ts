@@ -51,6 +51,29 @@ describe("per-token request limit (RATE_LIMIT_PER_TOKEN requests a minute)", () 
     }
   });
 
+  it("instances reserving hits in batches still never allow more than the limit together", async () => {
+    // RATE_LIMIT_PER_TOKEN=100: each instance reserves 2 hits at a time in the shared window.
+    const database = await testDatabase();
+    const env = { RATE_LIMIT: "on", RATE_LIMIT_PER_TOKEN: "100" };
+    const one = await startTestServer(env, { database });
+    const two = await startTestServer(env, { database });
+    try {
+      const user = await signUp(one);
+      let allowed = 0;
+      for (let i = 0; i < 150; i++) {
+        const res = await call(i % 3 === 0 ? two : one, "GET", "/api/messenger/me", { token: user.token });
+        if (res.status === 200) allowed++;
+        else assertLimited(res, 60);
+      }
+      assert.ok(allowed <= 100 && allowed >= 98, `allowed ${allowed} of a limit of 100`);
+      for (const server of [one, two]) assertLimited(await call(server, "GET", "/api/messenger/me", { token: user.token }), 60);
+    } finally {
+      await one.close();
+      await two.close();
+      await database.drop();
+    }
+  });
+
   it("with Redis unreachable the database counts, so the limit still holds", async () => {
     const server = await startTestServer({ RATE_LIMIT: "on", RATE_LIMIT_PER_TOKEN: "3", REDIS_URL: "redis://127.0.0.1:1" });
     try {

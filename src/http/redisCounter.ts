@@ -1,4 +1,4 @@
-// Rate-limit windows as Redis keys (REDIS_URL): INCR and the window's expiry in one round trip.
+// Rate-limit windows as Redis keys (REDIS_URL): INCRBY and the window's expiry in one round trip.
 // Redis itself drops expired windows. While Redis is unreachable the database counts instead,
 // so the limits keep holding (a window may restart once at the switch).
 import { Redis } from "ioredis";
@@ -7,7 +7,7 @@ import type { HitCounter } from "./rateLimit.js";
 
 // Returns the window's hits and the milliseconds left in it.
 const HIT = `
-local hits = redis.call('INCR', KEYS[1])
+local hits = redis.call('INCRBY', KEYS[1], ARGV[2])
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[1])
@@ -15,7 +15,7 @@ if ttl < 0 then
 end
 return {hits, ttl}`;
 
-type WithHit = Redis & { spikaHit(key: string, windowMs: number): Promise<[number, number]> };
+type WithHit = Redis & { spikaHit(key: string, windowMs: number, by: number): Promise<[number, number]> };
 
 export class RedisCounter implements HitCounter {
   private readonly redis: WithHit;
@@ -46,16 +46,16 @@ export class RedisCounter implements HitCounter {
     await this.redis.connect().catch((err: Error) => this.report(err));
   }
 
-  async increment(key: string, windowMs: number, now: number): Promise<{ hits: number; resetAt: number }> {
+  async increment(key: string, by: number, windowMs: number, now: number): Promise<{ hits: number; resetAt: number }> {
     if (this.redis.status === "ready") {
       try {
-        const [hits, ttl] = await this.redis.spikaHit(this.prefix + key, windowMs);
+        const [hits, ttl] = await this.redis.spikaHit(this.prefix + key, windowMs, by);
         return { hits, resetAt: now + ttl };
       } catch (err) {
         this.report(err as Error);
       }
     }
-    return this.fallback.increment(key, windowMs, now);
+    return this.fallback.increment(key, by, windowMs, now);
   }
 
   async close(): Promise<void> {
