@@ -19,7 +19,7 @@ import type { AppContext } from "./context.js";
 import type { Config } from "./config.js";
 import { HttpError } from "./http/errors.js";
 import { registerAuth } from "./http/auth.js";
-import { answerClientError, answerFrameworkError, EDGE_HEADERS, RouteMethods } from "./http/edge.js";
+import { answerClientError, answerFrameworkError, clientErrorMessage, EDGE_HEADERS, RouteMethods } from "./http/edge.js";
 import { registerMetrics } from "./http/metrics.js";
 import { registerTokenLimit } from "./http/rateLimit.js";
 import { serializerCompiler } from "./http/serialization.js";
@@ -109,9 +109,8 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   app.options("*", { schema: { hide: true } }, async (_request, reply) => reply.code(200).send(""));
 
   // A POST without a body validates like `{}`: clients omit empty bodies, and a missing
-  // required field then gets the message that names it.
-  // Text holding NUL is refused on every route, before any handler: PostgreSQL text cannot store
-  // it and SQLite's full-text search fails on it.
+  // required field then gets the message that names it. Text holding NUL is refused on every
+  // route: PostgreSQL text cannot store it and SQLite's full-text search fails on it.
   app.addHook("preValidation", async (request) => {
     if (request.body === undefined || request.body === null) request.body = {};
     const field = fieldHoldingNul(request.params, request.query, request.body);
@@ -125,13 +124,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const message =
-        error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError
-          ? "Invalid JSON body"
-          : error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE"
-            ? `Unsupported Content-Type ${request.headers["content-type"]?.split(";")[0] ?? ""}: send application/json (or application/x-www-form-urlencoded); files are uploaded as base64 chunks in JSON`
-            : error.message;
-      return reply.code(status).send({ status: "error", message });
+      return reply.code(status).send({ status: "error", message: clientErrorMessage(error, request) });
     }
     request.log.error({ err: error, reqId: request.id }, "request failed");
     return reply.code(500).send({ status: "error", message: `Server error (request ${request.id})` });
@@ -153,8 +146,8 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
       components: { securitySchemes: { accessToken: { type: "apiKey", in: "header", name: "accesstoken" } } },
     },
   });
-  // The docs page runs only scripts and styles served from here (it has no inline script). The plugin's default
-  // policy would also upgrade every request to https, which breaks the page on plain-http servers.
+  // The docs page runs only scripts and styles served from here (it has no inline script). The
+  // plugin's default policy would also upgrade every request to https: no page on plain http.
   await app.register(swaggerUi, {
     routePrefix: "/api/docs",
     validatorUrl: false,

@@ -28,6 +28,16 @@ export const EDGE_HEADERS: Record<string, string> = {
   "X-Content-Type-Options": "nosniff",
 };
 
+/** The message of a 4xx error the framework raised (body parsing, content type). */
+export function clientErrorMessage(error: FastifyError, request: FastifyRequest): string {
+  if (error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError) return "Invalid JSON body";
+  if (error.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+    const type = request.headers["content-type"]?.split(";")[0] ?? "";
+    return `Unsupported Content-Type ${type}: send application/json (or application/x-www-form-urlencoded); files are uploaded as base64 chunks in JSON`;
+  }
+  return error.message;
+}
+
 /** Errors Fastify raises before a route is chosen (its `frameworkErrors` option). */
 export function answerFrameworkError(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const message =
