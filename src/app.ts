@@ -16,11 +16,14 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import type { Logger } from "pino";
 import type { AppContext } from "./context.js";
+import type { Config } from "./config.js";
 import { HttpError } from "./http/errors.js";
 import { registerAuth } from "./http/auth.js";
+import { answerClientError, answerFrameworkError, clientErrorMessage, EDGE_HEADERS, RouteMethods } from "./http/edge.js";
 import { registerMetrics } from "./http/metrics.js";
+import { registerTokenLimit } from "./http/rateLimit.js";
 import { serializerCompiler } from "./http/serialization.js";
-import { describeValidationError, validatorCompiler } from "./http/validation.js";
+import { describeValidationError, fieldHoldingNul, validatorCompiler } from "./http/validation.js";
 import { authenticateDevice } from "./modules/auth/actions.js";
 import { authenticateApiKey } from "./modules/apikeys/queries.js";
 import authRoutes from "./modules/auth/routes.js";
@@ -58,22 +61,17 @@ declare module "fastify" {
   }
 }
 
-const ALLOWED_HEADERS = [
-  "Content-Type",
-  "Authorization",
-  "access-token",
-  "accesstoken",
-  "accessToken",
-  "adminAccessToken",
-  "device-name",
-  "os-name",
-  "os-version",
-  "device-type",
-  "app-version",
-  "lang",
-].join(", ");
-
 export const BODY_LIMIT = 50 * 1024 * 1024;
+
+/**
+ * TRUST_PROXY as Fastify takes it. A hop count trusts that many hops nearest the server whatever
+ * their address (Fastify alone now ignores bare counts): right only when every request comes
+ * through that many proxies.
+ */
+function trustedProxies(setting: Config["trustProxy"]): string[] | boolean | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== "number") return setting;
+  return (_address, hop) => hop < setting;
+}
 
 export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {}): Promise<App> {
   const app = Fastify({
@@ -85,50 +83,62 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     // Per-request log lines cost more than the requests on hot paths; /metrics counts them.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
+    trustProxy: trustedProxies(ctx.config.trustProxy),
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   app.decorate("ctx", ctx);
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
-  // Every registered route, as "METHOD /path" (for `spika routes`) and with its security in docs.
+  // Every registered route, as "METHOD /path" (for `spika routes`), with its security in docs,
+  // and by path for the 405 answer.
+  const routeMethods = new RouteMethods();
   app.addHook("onRoute", (route) => {
     if (route.config?.auth && route.schema) route.schema = { ...route.schema, security: [{ accessToken: [] }] };
     const methods = Array.isArray(route.method) ? route.method : [route.method];
+    routeMethods.add(route.url, methods);
     for (const m of methods) if (m !== "HEAD") opts.routes?.push(`${m} ${route.url}`);
   });
 
-  // §1.1 CORS: every response, and any OPTIONS request is answered 200 with an empty body.
+  // §1.1 CORS and nosniff on every response, and any OPTIONS request is answered 200 with an empty body.
   app.addHook("onRequest", async (request, reply) => {
-    reply.header("Access-Control-Allow-Origin", "*");
-    reply.header("Access-Control-Allow-Methods", "*");
-    reply.header("Access-Control-Allow-Headers", ALLOWED_HEADERS);
+    reply.headers(EDGE_HEADERS);
     if (request.method === "OPTIONS") return reply.code(200).send("");
   });
   app.options("*", { schema: { hide: true } }, async (_request, reply) => reply.code(200).send(""));
 
   // A POST without a body validates like `{}`: clients omit empty bodies, and a missing
-  // required field then gets the message that names it.
+  // required field then gets the message that names it. Text holding NUL is refused on every
+  // route: PostgreSQL text cannot store it and SQLite's full-text search fails on it.
   app.addHook("preValidation", async (request) => {
     if (request.body === undefined || request.body === null) request.body = {};
+    const field = fieldHoldingNul(request.params, request.query, request.body);
+    if (field) throw new HttpError(400, `Invalid params: ${field} must not contain NUL characters`);
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof HttpError) return reply.code(error.statusCode).send({ status: "error", message: error.message });
+    if (error instanceof HttpError) return reply.code(error.statusCode).headers(error.headers).send({ status: "error", message: error.message });
     if (error.validation) {
       return reply.code(400).send({ status: "error", message: describeValidationError(error.validation as never) });
     }
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const message = error.code === "FST_ERR_CTP_INVALID_JSON_BODY" || error instanceof SyntaxError ? "Invalid JSON body" : error.message;
-      return reply.code(status).send({ status: "error", message });
+      return reply.code(status).send({ status: "error", message: clientErrorMessage(error, request) });
     }
     request.log.error({ err: error, reqId: request.id }, "request failed");
     return reply.code(500).send({ status: "error", message: `Server error (request ${request.id})` });
   });
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ status: "error", message: `Route ${request.method} ${request.url.split("?")[0]} not found` }),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split("?")[0];
+    const allowed = routeMethods.allowed(path);
+    if (allowed.length) {
+      const allow = allowed.join(", ");
+      return reply.code(405).header("Allow", allow).send({ status: "error", message: `Method ${request.method} not allowed on ${path}: use ${allow}` });
+    }
+    return reply.code(404).send({ status: "error", message: `Route ${request.method} ${path} not found` });
+  });
 
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
   await app.register(swagger, {
@@ -137,14 +147,22 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
       components: { securitySchemes: { accessToken: { type: "apiKey", in: "header", name: "accesstoken" } } },
     },
   });
-  await app.register(swaggerUi, { routePrefix: "/api/docs" });
+  // The docs page runs only scripts and styles served from here (it has no inline script). The
+  // plugin's default policy would also upgrade every request to https: no page on plain http.
+  await app.register(swaggerUi, {
+    routePrefix: "/api/docs",
+    validatorUrl: false,
+    staticCSP: true,
+    transformStaticCSP: (policy) => policy.replace(" validator.swagger.io", "").replace(" upgrade-insecure-requests;", ""),
+  });
   app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
-  registerMetrics(app, ctx.dbStats);
+  registerMetrics(app, ctx.dbStats, ctx.config.metricsToken);
   registerAuth(app, {
     device: (token, request) => authenticateDevice(ctx, token, request.headers),
     apiKey: (token) => authenticateApiKey(ctx, token),
   });
+  registerTokenLimit(app, ctx.limiter, ctx.config.rateLimitPerToken);
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
   for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, linkPreviewRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {

@@ -1,6 +1,7 @@
 // Every setting of API.md §13b (plus a few documented extras), read once and validated.
 // A bad value throws ConfigError with one line naming the variable and what is allowed.
 import { existsSync } from "node:fs";
+import { isIP } from "node:net";
 
 export class ConfigError extends Error {}
 
@@ -16,6 +17,14 @@ export interface Config {
   testerPhoneNumbers: Set<string>;
   teamMode: boolean;
   rateLimit: boolean;
+  /** Requests one access token (or bot API key) may make per minute. */
+  rateLimitPerToken: number;
+  /** Open SSE streams per device; one more closes the oldest. */
+  sseMaxStreamsPerDevice: number;
+  /** Fastify's trustProxy: which proxy hops may name the client address (X-Forwarded-For). */
+  trustProxy: false | number | string[];
+  /** When set, GET /metrics needs `Authorization: Bearer <token>`. */
+  metricsToken: string | null;
   filesRequireAuth: boolean;
   webhookAllowPrivate: boolean;
   /** Link previews may fetch loopback/private addresses (tests, intranets); refused by default. */
@@ -80,6 +89,23 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   return value.replace(/\/+$/, "");
 }
 
+/** TRUST_PROXY: off, a number of hops, or comma-separated addresses/CIDRs of the proxies. */
+function trustProxy(env: Env): Config["trustProxy"] {
+  const raw = text(env, "TRUST_PROXY", "off");
+  if (["off", "0", "false", "no"].includes(raw.toLowerCase())) return false;
+  if (/^\d+$/.test(raw)) return integer(env, "TRUST_PROXY", 0, 1, 100);
+  const entries = raw.split(",").map((e) => e.trim());
+  for (const entry of entries) {
+    const [address, bits, ...rest] = entry.split("/");
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    if (!family || rest.length || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError(`TRUST_PROXY=${raw} is not valid: use off, a number of proxy hops, or addresses/CIDRs separated by commas (${entry})`);
+    }
+  }
+  return entries;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = text(env, "DATABASE_URL", "sqlite:./data/spika.db");
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -131,6 +157,10 @@ export function loadConfig(env: Env = process.env): Config {
     ),
     teamMode: flag(env, "TEAM_MODE", false),
     rateLimit: rateLimitRaw === "on",
+    rateLimitPerToken: integer(env, "RATE_LIMIT_PER_TOKEN", 1200, 1, 1_000_000),
+    sseMaxStreamsPerDevice: integer(env, "SSE_MAX_STREAMS_PER_DEVICE", 5, 1, 1000),
+    trustProxy: trustProxy(env),
+    metricsToken: text(env, "METRICS_TOKEN", "") || null,
     filesRequireAuth: flag(env, "FILES_REQUIRE_AUTH", false),
     webhookAllowPrivate: flag(env, "WEBHOOK_ALLOW_PRIVATE", false),
     linkPreviewAllowPrivate: flag(env, "LINK_PREVIEW_ALLOW_PRIVATE", false),

@@ -80,6 +80,7 @@ async function worker(): Promise<void> {
   stopOnSignals(log, "the jobs in flight", async () => {
     await jobs.stop();
     await ctx.bus.close();
+    await ctx.limiter.close();
     await database.close();
   });
 }

@@ -4,7 +4,7 @@ import type { Config } from "./config.js";
 import { createApp, type App } from "./app.js";
 import type { AppContext } from "./context.js";
 import { migrate, openDatabase, type Database } from "./db/index.js";
-import { RateLimiter } from "./http/rateLimit.js";
+import { DbCounter, RateLimiter, type HitCounter } from "./http/rateLimit.js";
 import { createWorker } from "./jobs/index.js";
 import { createSmsSender } from "./providers/sms.js";
 import { LocalBus, type EventBus } from "./realtime/bus.js";
@@ -40,16 +40,22 @@ export interface ServerOptions {
 }
 
 export async function buildContext(config: Config, log: Logger, database: Database, opts: ServerOptions = {}): Promise<AppContext> {
-  const hub = new SseHub();
+  const hub = new SseHub(config.sseMaxStreamsPerDevice);
   const deliver = (events: Parameters<SseHub["deliver"]>[0]) => hub.deliver(events);
   let bus: EventBus = new LocalBus(deliver);
+  let counter: HitCounter | null = config.rateLimit ? new DbCounter(database.db, database.background, log) : null;
   if (config.redisUrl) {
     // Loaded only when configured: a single instance never pays for the Redis client.
-    const { RedisBus } = await import("./realtime/redisBus.js");
+    const [{ RedisBus }, { RedisCounter }] = await Promise.all([import("./realtime/redisBus.js"), import("./http/redisCounter.js")]);
     const { name } = await database.db.selectFrom("deployment").select("name").where("id", "=", 1).executeTakeFirstOrThrow();
     const redis = new RedisBus(config.redisUrl, name, deliver, log);
     await redis.start();
     bus = redis;
+    if (counter) {
+      const inRedis = new RedisCounter(config.redisUrl, `spika:${name}:rate:`, counter, log);
+      await inRedis.start();
+      counter = inRedis;
+    }
   }
   return {
     config,
@@ -68,7 +74,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
       },
     },
     sms: createSmsSender(config, log),
-    limiter: new RateLimiter(config.rateLimit),
+    limiter: new RateLimiter(counter),
   };
 }
 
@@ -90,6 +96,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   }
   app.addHook("onClose", async () => {
     await ctx.bus.close();
+    await ctx.limiter.close();
     await database.close();
   });
   const address = await app.listen({ port: config.port, host: config.host });

@@ -97,6 +97,7 @@ describe("spika CLI", () => {
       [{ DATABASE_URL: "mysql://admin:hunter2@db.example/spika" }, "DATABASE_URL"],
       [{ LOG_LEVEL: "loud" }, "LOG_LEVEL"],
       [{ SMS_PROVIDER: "twilio" }, "TWILIO_ACCOUNT_SID"],
+      [{ TRUST_PROXY: "10.0.0.0/33,proxy.example" }, "TRUST_PROXY"],
     ];
     const results = await Promise.all(cases.map(([env]) => run(["serve"], { DATABASE_URL: dbUrl, HOST: "127.0.0.1", ...env })));
     results.forEach((res, i) => {

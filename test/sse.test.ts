@@ -288,3 +288,55 @@ describe("server-sent events", () => {
     assert.ok(done, "the stream ended when the server closed");
   });
 });
+
+describe("streams per device (SSE_MAX_STREAMS_PER_DEVICE, default 5)", () => {
+  /** A raw stream: resolves `ended` when the server ends the response cleanly. */
+  async function rawStream(url: string, token: string) {
+    const res = await fetch(`${url}/api/sse`, { headers: { accesstoken: token } });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    await reader.read(); // the first PING: the stream is registered
+    const ended = (async () => {
+      while (!(await reader.read()).done);
+      return true;
+    })();
+    return { ended, cancel: () => reader.cancel().catch(() => {}) };
+  }
+
+  it("opening one stream more than the cap closes the device's oldest; the others keep their events", { timeout: 20_000 }, async () => {
+    const server = await startTestServer({ TEAM_MODE: "1" });
+    try {
+      const owner = await signUp(server, { displayName: "Many" });
+      const raw = [];
+      for (let i = 0; i < 5; i++) raw.push(await rawStream(server.url, owner.token));
+      const sixth = await openStream(server.url, owner.token);
+      assert.equal(await raw[0].ended, true, "the oldest stream was ended");
+      assert.equal(server.ctx.hub.size, 5);
+      // The stream after it and the new one are still served.
+      const renamed = await call(server, "PUT", "/api/messenger/me", { token: owner.token, body: { displayName: "Still here" } });
+      assert.equal(renamed.status, 200);
+      await sixth.next((e) => e.type === "USER_UPDATE" && e.user.displayName === "Still here");
+      sixth.close();
+      for (const r of raw) await r.cancel();
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("the cap is configurable, and counts per device, not per user", { timeout: 20_000 }, async () => {
+    const server = await startTestServer({ SSE_MAX_STREAMS_PER_DEVICE: "1" });
+    try {
+      const phone = (await signUp(server)).phone;
+      const one = await signUp(server, { phone, deviceId: "cap-one" });
+      const two = await signUp(server, { phone, deviceId: "cap-two" });
+      const first = await rawStream(server.url, one.token);
+      const otherDevice = await rawStream(server.url, two.token);
+      const second = await rawStream(server.url, one.token);
+      assert.equal(await first.ended, true);
+      assert.equal(server.ctx.hub.size, 2, "the other device's stream and the newest stay");
+      for (const r of [otherDevice, second]) await r.cancel();
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -3,7 +3,8 @@
 // more line in ENDPOINTS.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { call, signUp, startTestServer, type TestServer } from "./helpers.js";
+import { connect } from "node:net";
+import { assertError, call, signUp, startTestServer, type TestServer } from "./helpers.js";
 
 /** What a body field must be (§1.3: strict JSON types). */
 type Kind =
@@ -126,4 +127,89 @@ describe("validation table", () => {
       }
     });
   }
+
+  describe("edge answers: every framework-level refusal in the envelope", () => {
+    it("a NUL character in any text is a 400 naming the field, on every route (query, body, path)", async () => {
+      const room = await call(server, "POST", "/api/messenger/rooms", { token, body: { name: "nul", type: "group", userIds: [] } });
+      assert.equal(room.status, 200, room.text);
+      const roomId = room.body.data.room.id;
+      assertError(await call(server, "GET", `/api/messenger/messages/search?roomId=${roomId}&keyword=%00%00%00`, { token }), 400, /keyword must not contain NUL/);
+      assertError(await call(server, "GET", `/api/messenger/messages/search?roomId=${roomId}&keyword=a%00b`, { token }), 400, /keyword/);
+      assertError(await call(server, "PUT", "/api/messenger/me", { token, body: { displayName: "a\u0000b" } }), 400, /displayName must not contain NUL/);
+      assertError(
+        await call(server, "POST", "/api/messenger/messages", { token, body: { roomId, type: "text", body: { text: "hi\u0000" } } }),
+        400,
+        /body\.text must not contain NUL/,
+      );
+      assertError(await call(server, "POST", "/api/messenger/auth", { body: { telephoneNumber: "+3859\u00001", deviceId: "nul-dev" } }), 400, /telephoneNumber/);
+      assertError(await call(server, "GET", "/api/messenger/users/%00", { token }), 400, /NUL/);
+      const searched = await call(server, "GET", `/api/messenger/messages/search?roomId=${roomId}&keyword=hello`, { token });
+      assert.equal(searched.status, 200, "a clean keyword still searches");
+    });
+
+    it("a path segment that is not valid UTF-8 is a 400 envelope", async () => {
+      const res = await call(server, "GET", "/api/messenger/rooms/%C0%AE", { token });
+      assertError(res, 400, /URL/);
+      assert.equal(res.headers.get("x-content-type-options"), "nosniff");
+      assert.equal(res.headers.get("access-control-allow-origin"), "*");
+    });
+
+    it("an 8,000-character path parameter is a 414 envelope", async () => {
+      const res = await rawRequest(server.url, `GET /api/messenger/rooms/${"7".repeat(8000)} HTTP/1.1\r\nHost: x\r\naccesstoken: ${token}\r\n\r\n`);
+      assert.equal(res.status, 414);
+      assert.equal(res.body.status, "error");
+      assert.match(res.body.message, /too long/);
+    });
+
+    it("a 60 KB header is a 431 envelope (refused by Node's parser before Fastify)", async () => {
+      const res = await rawRequest(server.url, `GET /api/messenger/me HTTP/1.1\r\nHost: x\r\naccesstoken: ${token}\r\nx-big: ${"a".repeat(60_000)}\r\n\r\n`);
+      assert.equal(res.status, 431);
+      assert.equal(res.body.status, "error");
+      assert.match(res.body.message, /headers are too large/);
+      assert.match(res.headers, /x-content-type-options: nosniff/i);
+    });
+
+    it("a multipart body is a 415 envelope that says what to send", async () => {
+      const form = new FormData();
+      form.append("displayName", "x");
+      const res = await fetch(`${server.url}/api/messenger/me`, { method: "PUT", body: form, headers: { accesstoken: token } });
+      assert.equal(res.status, 415);
+      const body = (await res.json()) as any;
+      assert.equal(body.status, "error");
+      assert.match(body.message, /multipart\/form-data.*application\/json/);
+    });
+
+    it("a known path asked with another method is a 405 with Allow; an unknown path stays 404", async () => {
+      const res = await call(server, "GET", "/api/messenger/messages", { token });
+      assertError(res, 405, /GET not allowed/);
+      assert.equal(res.headers.get("allow"), "OPTIONS, POST");
+      const param = await call(server, "POST", "/api/messenger/rooms/12/", { token });
+      assertError(param, 405);
+      assert.match(param.headers.get("allow") ?? "", /\bGET\b.*\bPUT\b/);
+      const auth = await call(server, "GET", "/api/messenger/auth");
+      assertError(auth, 405);
+      assert.equal(auth.headers.get("allow"), "OPTIONS, POST");
+      assertError(await call(server, "GET", "/api/messenger/no-such-thing", { token }), 404, /not found/);
+    });
+  });
 });
+
+/** One raw HTTP/1.1 exchange on a socket (fetch refuses some of these requests itself). */
+function rawRequest(url: string, request: string): Promise<{ status: number; headers: string; body: any }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(new URL(url).port), "127.0.0.1");
+    let raw = "";
+    socket.on("data", (d: Buffer) => {
+      raw += d.toString();
+      const [head, body] = raw.split("\r\n\r\n");
+      const length = /content-length: (\d+)/i.exec(head ?? "");
+      if (length && body !== undefined && Buffer.byteLength(body) >= Number(length[1])) {
+        socket.destroy();
+        resolve({ status: Number(head.split(" ")[1]), headers: head, body: JSON.parse(body) });
+      }
+    });
+    socket.on("error", reject);
+    socket.on("close", () => reject(new Error(`closed without a full answer: ${raw.slice(0, 200)}`)));
+    socket.write(request);
+  });
+}

@@ -224,8 +224,17 @@ export interface DeploymentTable {
   name: string;
 }
 
+/** One fixed window of one rate limit (migration 003). */
+export interface RateLimitsTable {
+  key: string;
+  hits: number;
+  /** Epoch ms when this window ends; the next hit after it starts a new one. */
+  resetAt: number;
+}
+
 export interface DB {
   deployment: DeploymentTable;
+  rateLimits: RateLimitsTable;
   users: UsersTable;
   devices: DevicesTable;
   contacts: ContactsTable;

@@ -3,6 +3,8 @@ export class HttpError extends Error {
   constructor(
     readonly statusCode: number,
     message: string,
+    /** Sent with the error answer (Retry-After of a 429, Allow of a 405). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -13,4 +15,5 @@ export const unauthorized = (message: string) => new HttpError(401, message);
 export const forbidden = (message: string) => new HttpError(403, message);
 export const notFound = (message: string) => new HttpError(404, message);
 export const conflict = (message: string) => new HttpError(409, message);
-export const tooManyRequests = (message = "Too many requests") => new HttpError(429, message);
+export const tooManyRequests = (retryAfterSeconds: number, message = "Too many requests") =>
+  new HttpError(429, message, { "Retry-After": String(retryAfterSeconds) });

@@ -1,8 +1,11 @@
 // GET /metrics in Prometheus text format: request counts and latency by route.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
+import { safeEqual } from "../crypto.js";
+import { HttpError } from "./errors.js";
 
-export function registerMetrics(app: FastifyInstance, dbStats: { queries: number }): Registry {
+/** `token` (METRICS_TOKEN): when set, a scrape must send `Authorization: Bearer <token>`. */
+export function registerMetrics(app: FastifyInstance, dbStats: { queries: number }, token: string | null): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const requests = new Counter({
@@ -36,7 +39,10 @@ export function registerMetrics(app: FastifyInstance, dbStats: { queries: number
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+    if (token !== null && !safeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
+      throw new HttpError(401, "Metrics need Authorization: Bearer <METRICS_TOKEN>", { "WWW-Authenticate": 'Bearer realm="metrics"' });
+    }
     reply.header("content-type", registry.contentType);
     return registry.metrics();
   });

@@ -45,3 +45,26 @@ export function describeValidationError(errors: ErrorObject[] | undefined): stri
   if (e.keyword === "anyOf" || e.keyword === "oneOf") return `Invalid params: ${field} has an invalid type or value`;
   return `Invalid params: ${field} ${e.message ?? "is invalid"}`;
 }
+
+/**
+ * The first field of the request (path parameter, query or body, nested too) whose name or
+ * text holds a NUL character, named as validation errors name fields ("keyword", "body.text").
+ */
+export function fieldHoldingNul(...parts: unknown[]): string | null {
+  const find = (value: unknown, path: string): string | null => {
+    if (typeof value === "string") return value.includes("\0") ? path : null;
+    if (value === null || typeof value !== "object") return null;
+    for (const [key, inner] of Object.entries(value)) {
+      const field = path ? `${path}.${key}` : key;
+      if (key.includes("\0")) return JSON.stringify(field);
+      const found = find(inner, field);
+      if (found !== null) return found;
+    }
+    return null;
+  };
+  for (const part of parts) {
+    const found = find(part, "");
+    if (found !== null) return found || "body";
+  }
+  return null;
+}

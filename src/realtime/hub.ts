@@ -45,7 +45,8 @@ export class SseHub {
   /** Streams dropped because their client did not keep up. */
   dropped = 0;
 
-  constructor() {
+  /** `maxPerDevice`: a device opening one stream more loses its oldest (a leaked or looping client cannot pile them up). */
+  constructor(private readonly maxPerDevice: number) {
     this.timer = setInterval(() => this.broadcast(new Payload(PING)), PING_INTERVAL_MS);
     this.timer.unref();
   }
@@ -59,6 +60,12 @@ export class SseHub {
   add(stream: Stream): void {
     let streams = this.byDevice.get(stream.deviceId);
     if (!streams) this.byDevice.set(stream.deviceId, (streams = new Set()));
+    // A Set iterates in insertion order: the first stream is the oldest.
+    for (const oldest of streams) {
+      if (streams.size < this.maxPerDevice) break;
+      this.end(oldest);
+      streams.delete(oldest);
+    }
     streams.add(stream);
     let devices = this.devicesByUser.get(stream.userId);
     if (!devices) this.devicesByUser.set(stream.userId, (devices = new Set()));
@@ -88,9 +95,14 @@ export class SseHub {
   /** Ends every stream (shutdown): clients reconnect elsewhere and re-sync. */
   closeAll(): void {
     clearInterval(this.timer);
-    for (const streams of this.byDevice.values()) for (const s of streams) s.socket.end(s.chunked ? LAST_CHUNK : "");
+    for (const streams of this.byDevice.values()) for (const s of streams) this.end(s);
     this.byDevice.clear();
     this.devicesByUser.clear();
+  }
+
+  /** Ends the response properly (the last chunk), so the client sees the stream close, not fail. */
+  private end(stream: Stream): void {
+    stream.socket.end(stream.chunked ? LAST_CHUNK : "");
   }
 
   private flush(): void {

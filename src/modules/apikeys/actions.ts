@@ -5,6 +5,7 @@ import { newToken, sha256Hex } from "../../crypto.js";
 import type { Tx } from "../../db/index.js";
 import type { RoomRow } from "../../db/schema.js";
 import { badRequest, notFound } from "../../http/errors.js";
+import { visibleName } from "../../names.js";
 import { findRoom, roomViewsForMembers } from "../rooms/queries.js";
 import { userUpdateAudience } from "../users/queries.js";
 import { userView } from "../users/views.js";
@@ -13,7 +14,7 @@ import { apiKeyWithBot, findApiKey } from "./queries.js";
 import type { ApiKeyWithBot } from "./views.js";
 
 function checkedName(displayName: string): string {
-  const name = displayName.trim();
+  const name = visibleName(displayName).trim();
   if (!name) throw badRequest("Invalid params: displayName is required");
   return name;
 }

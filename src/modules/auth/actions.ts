@@ -14,6 +14,8 @@ export const TOKEN_LIFETIME_MS = 30 * DAY;
 const TOKEN_REFRESH_WINDOW_MS = 7 * DAY;
 const CODE_LIFETIME_MS = 10 * 60 * 1000;
 export const MAX_CODE_ATTEMPTS = 5;
+/** The window of the sign-up limits: per number and per IP on /auth, per IP on /auth/verify. */
+const AUTH_WINDOW_MS = 10 * 60 * 1000;
 const TEST_CODE = "000000";
 
 /** Optional client headers mapped to device columns (§2.1). `device-type` only at sign-up. */
@@ -52,8 +54,8 @@ export async function requestCode(
   input: { telephoneNumber: string; deviceId: string; headers: Headers; ip: string },
 ): Promise<SignUpResult> {
   const { telephoneNumber, deviceId, headers } = input;
-  ctx.limiter.hit(`auth:number:${telephoneNumber}`, 5, 10 * 60 * 1000);
-  ctx.limiter.hit(`auth:ip:${input.ip}`, 30, 10 * 60 * 1000);
+  await ctx.limiter.hit(`auth:number:${telephoneNumber}`, 5, AUTH_WINDOW_MS);
+  await ctx.limiter.hit(`auth:ip:${input.ip}`, 30, AUTH_WINDOW_MS);
 
   const isBrowser = header(headers, "device-type") === "browser";
   const fixedCode = ctx.config.isTest || ctx.config.testerPhoneNumbers.has(telephoneNumber);
@@ -130,7 +132,12 @@ export async function requestCode(
 }
 
 /** §3.2: checks the code (5 tries per code) and issues the device's access token. */
-export async function verifyCode(ctx: AppContext, input: { code: string; deviceId: string }): Promise<{ user: UserRow; device: DeviceRow; token: string }> {
+export async function verifyCode(
+  ctx: AppContext,
+  input: { code: string; deviceId: string; ip: string },
+): Promise<{ user: UserRow; device: DeviceRow; token: string }> {
+  // Before the device lookup: guessing device ids costs tries too.
+  await ctx.limiter.hit(`verify:ip:${input.ip}`, 60, AUTH_WINDOW_MS);
   const now = Date.now();
   const device = await findDeviceByDeviceId(ctx.db, input.deviceId);
   if (!device) throw notFound("Device not found");
@@ -148,7 +155,9 @@ export async function verifyCode(ctx: AppContext, input: { code: string; deviceI
   if (!counted) {
     const user = await findUser(ctx.db, device.userId);
     if (user?.verificationCodeHash && user.verificationAttempts >= MAX_CODE_ATTEMPTS) {
-      throw tooManyRequests("Too many wrong codes: request a new verification code");
+      // The code stays locked until it expires; a new code can be requested at once.
+      const locked = (user.verificationCodeExpiresAt ?? now) - now;
+      throw tooManyRequests(Math.max(1, Math.ceil(locked / 1000)), "Too many wrong codes: request a new verification code");
     }
     throw forbidden("Verification code is invalid");
   }

@@ -40,7 +40,7 @@ export default async function authRoutes(app: App): Promise<void> {
   );
 
   app.get("/api/messenger/auth", { schema: { hide: true } }, async () => {
-    throw new HttpError(405, "Method not allowed");
+    throw new HttpError(405, "Method not allowed", { Allow: "OPTIONS, POST" });
   });
 
   app.post(
@@ -54,7 +54,7 @@ export default async function authRoutes(app: App): Promise<void> {
       },
     },
     async (request) => {
-      const { user, device, token } = await verifyCode(ctx, request.body);
+      const { user, device, token } = await verifyCode(ctx, { ...request.body, ip: request.ip });
       return ok({ user: userView(user), device: deviceView(device, token) });
     },
   );

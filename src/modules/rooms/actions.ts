@@ -4,6 +4,7 @@ import type { Tx } from "../../db/index.js";
 import type { RoomRow, UserRow } from "../../db/schema.js";
 import { badRequest, conflict, forbidden, notFound } from "../../http/errors.js";
 import { checkFileClaims } from "../files/access.js";
+import { visibleName } from "../../names.js";
 import { isContact, nameableUsers } from "../users/queries.js";
 import { createSystemMessage } from "../messages/actions.js";
 import { findRoom, membersOf, membership, privateRoomOf, roomViewFor, roomViewsForMembers } from "./queries.js";
@@ -70,7 +71,7 @@ export async function createRoom(ctx: AppContext, me: UserRow, input: NewRoomInp
       if (await privateRoomOf(tx, me.id, other)) throw conflict("Room already exists");
       if (!ctx.config.teamMode && !(await isContact(tx, me.id, other))) throw badRequest("Other user is not your contact");
     }
-    const name = input.name ?? (members.length === 1 ? "Private room" : members.length === 2 ? "" : "Untitled room");
+    const name = input.name !== undefined ? visibleName(input.name) : (members.length === 1 ? "Private room" : members.length === 2 ? "" : "Untitled room");
     const now = Date.now();
     const room = await tx
       .insertInto("rooms")
@@ -149,8 +150,9 @@ export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | 
         await system("removed_group_admins", `${displayName(me)} removed ${names(demoted.map((m) => m!.user))} from admin(s)`, demoted.map((m) => m!.user));
       }
     } else if (action === "changeGroupName") {
-      if (input.name && input.name !== room.name) {
-        await tx.updateTable("rooms").set({ name: input.name }).where("id", "=", room.id).execute();
+      const name = visibleName(input.name ?? "");
+      if (name && name !== room.name) {
+        await tx.updateTable("rooms").set({ name }).where("id", "=", room.id).execute();
         await system("updated_group_name", "Updated room name");
       }
     } else if (action === "changeGroupAvatar") {

@@ -5,6 +5,7 @@ import type { Tx } from "../../db/index.js";
 import type { UserRow, UserUpdate } from "../../db/schema.js";
 import { badRequest, forbidden } from "../../http/errors.js";
 import { checkFileClaims } from "../files/access.js";
+import { visibleName } from "../../names.js";
 import type { OutgoingEvent } from "../../realtime/events.js";
 import { findUserByEmail, findUserByPhone, userUpdateAudience, whoKnowsWhom } from "./queries.js";
 import { userView } from "./views.js";
@@ -45,7 +46,7 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: ProfileCha
     if (owner && owner.id !== me.id) throw badRequest("User with that telephoneNumber exists");
     throw forbidden("Changing the telephone number requires verification");
   }
-  if (changes.displayName !== undefined) set.displayName = changes.displayName;
+  if (changes.displayName !== undefined) set.displayName = visibleName(changes.displayName);
   if (changes.avatarFileId !== undefined) {
     // Sending the current avatar again claims nothing new.
     if (changes.avatarFileId !== me.avatarFileId) await checkFileClaims(ctx.db, ctx.dialect, me.id, "avatar", { avatarFileId: changes.avatarFileId });
