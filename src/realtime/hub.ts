@@ -98,12 +98,17 @@ export class SseHub {
     this.pending = [];
     // Which events each stream gets, as a key ("0,2,"); streams with the same key share a payload.
     const keys = new Map<Stream, string>();
+    const closing = new Set<Stream>();
     events.forEach((event, i) => {
       const targets = new Set<number>();
       if (event.allUsers) for (const id of this.byDevice.keys()) targets.add(id);
       for (const userId of event.userIds) for (const id of this.devicesByUser.get(userId) ?? []) targets.add(id);
       for (const id of event.deviceIds ?? []) targets.add(id);
       for (const id of event.excludeDeviceIds ?? []) targets.delete(id);
+      if (event.closeStreams) {
+        for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) closing.add(stream);
+        return;
+      }
       for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) keys.set(stream, (keys.get(stream) ?? "") + i + ",");
     });
     const frames = new Map<number, string>();
@@ -121,6 +126,12 @@ export class SseHub {
       }
       this.write(stream, payload);
     }
+    for (const stream of closing) this.end(stream);
+  }
+
+  private end(stream: Stream): void {
+    this.remove(stream);
+    if (!stream.socket.destroyed) stream.socket.end(stream.chunked ? LAST_CHUNK : "");
   }
 
   private broadcast(payload: Payload): void {
