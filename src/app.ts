@@ -42,6 +42,8 @@ import webhookRoutes from "./modules/webhooks/routes.js";
 import apiKeyRoutes from "./modules/apikeys/routes.js";
 import blockRoutes from "./modules/blocks/routes.js";
 import historyRoutes from "./modules/history/routes.js";
+import managementRoutes from "./modules/management/routes.js";
+import { authenticateAdmin } from "./modules/management/queries.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -64,6 +66,7 @@ const ALLOWED_HEADERS = [
   "accesstoken",
   "accessToken",
   "adminAccessToken",
+  "admin-accesstoken",
   "device-name",
   "os-name",
   "os-version",
@@ -92,7 +95,9 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
 
   // Every registered route, as "METHOD /path" (for `spika routes`) and with its security in docs.
   app.addHook("onRoute", (route) => {
-    if (route.config?.auth && route.schema) route.schema = { ...route.schema, security: [{ accessToken: [] }] };
+    if (route.config?.auth && route.schema) {
+      route.schema = { ...route.schema, security: [{ [route.config.auth === "admin" ? "adminAccessToken" : "accessToken"]: [] }] };
+    }
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     for (const m of methods) if (m !== "HEAD") opts.routes?.push(`${m} ${route.url}`);
   });
@@ -133,7 +138,12 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   await app.register(swagger, {
     openapi: {
       info: { title: "Spika 3-compatible messenger API", version: "3" },
-      components: { securitySchemes: { accessToken: { type: "apiKey", in: "header", name: "accesstoken" } } },
+      components: {
+        securitySchemes: {
+          accessToken: { type: "apiKey", in: "header", name: "accesstoken" },
+          adminAccessToken: { type: "apiKey", in: "header", name: "adminaccesstoken" },
+        },
+      },
     },
   });
   await app.register(swaggerUi, { routePrefix: "/api/docs" });
@@ -143,11 +153,14 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   registerAuth(app, {
     device: (token, request) => authenticateDevice(ctx, token, request.headers),
     apiKey: (token) => authenticateApiKey(ctx, token),
+    admin: (token) => authenticateAdmin(ctx, token),
   });
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
   for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
     await routes(app);
   }
+  // Without admin credentials the management API does not exist (404 like any unknown path).
+  if (ctx.config.admin) await managementRoutes(app);
   return app;
 }

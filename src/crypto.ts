@@ -1,5 +1,5 @@
 // Random secrets and their stored form (tokens and codes are never stored in clear).
-import { createHash, randomBytes, randomInt, scryptSync, timingSafeEqual } from "node:crypto";
+import { createHash, randomBytes, randomInt, scrypt, scryptSync, timingSafeEqual, type ScryptOptions } from "node:crypto";
 
 export const sha256Hex = (value: string): string => createHash("sha256").update(value, "utf8").digest("hex");
 
@@ -41,11 +41,18 @@ export const isPasswordHash = (value: string): boolean => {
   return N >= 2 && N <= 1 << 20 && (N & (N - 1)) === 0 && Number(m[2]) >= 1 && Number(m[2]) <= 32 && Number(m[3]) >= 1 && Number(m[3]) <= 16;
 };
 
-/** Compares in constant time (the key derivation costs the same for every wrong password). */
-export function verifyPassword(password: string, hash: string): boolean {
+const scryptAsync = (password: string, salt: Buffer, length: number, options: ScryptOptions) =>
+  new Promise<Buffer>((resolve, reject) => scrypt(password, salt, length, options, (err, key) => (err ? reject(err) : resolve(key))));
+
+/**
+ * Compares in constant time; the key derivation (off the event loop) costs the same for every
+ * wrong password.
+ */
+export async function verifyPassword(password: string, hash: string): Promise<boolean> {
   const m = HASH_PATTERN.exec(hash);
   if (!m) return false;
   const expected = Buffer.from(m[5], "base64url");
-  const key = scryptSync(password, Buffer.from(m[4], "base64url"), expected.length, { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]), maxmem: 256 * 1024 * 1024 });
+  const options = { N: Number(m[1]), r: Number(m[2]), p: Number(m[3]), maxmem: 256 * 1024 * 1024 };
+  const key = await scryptAsync(password, Buffer.from(m[4], "base64url"), expected.length, options);
   return timingSafeEqual(key, expected);
 }
