@@ -46,6 +46,8 @@ import apiKeyRoutes from "./modules/apikeys/routes.js";
 import blockRoutes from "./modules/blocks/routes.js";
 import historyRoutes from "./modules/history/routes.js";
 import linkPreviewRoutes from "./modules/linkpreview/routes.js";
+import managementRoutes from "./modules/management/routes.js";
+import { authenticateAdmin } from "./modules/management/queries.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -96,7 +98,9 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   // and by path for the 405 answer.
   const routeMethods = new RouteMethods();
   app.addHook("onRoute", (route) => {
-    if (route.config?.auth && route.schema) route.schema = { ...route.schema, security: [{ accessToken: [] }] };
+    if (route.config?.auth && route.schema) {
+      route.schema = { ...route.schema, security: [{ [route.config.auth === "admin" ? "adminAccessToken" : "accessToken"]: [] }] };
+    }
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     routeMethods.add(route.url, methods);
     for (const m of methods) if (m !== "HEAD") opts.routes?.push(`${m} ${route.url}`);
@@ -144,7 +148,12 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   await app.register(swagger, {
     openapi: {
       info: { title: "Spika 3-compatible messenger API", version: "3" },
-      components: { securitySchemes: { accessToken: { type: "apiKey", in: "header", name: "accesstoken" } } },
+      components: {
+        securitySchemes: {
+          accessToken: { type: "apiKey", in: "header", name: "accesstoken" },
+          adminAccessToken: { type: "apiKey", in: "header", name: "adminaccesstoken" },
+        },
+      },
     },
   });
   // The docs page runs only scripts and styles served from here (it has no inline script). The
@@ -161,6 +170,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   registerAuth(app, {
     device: (token, request) => authenticateDevice(ctx, token, request.headers),
     apiKey: (token) => authenticateApiKey(ctx, token),
+    admin: (token) => authenticateAdmin(ctx, token),
   });
   registerTokenLimit(app, ctx.limiter, ctx.config.rateLimitPerToken);
 
@@ -168,5 +178,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, linkPreviewRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
     await routes(app);
   }
+  // Without admin credentials the management API does not exist (404 like any unknown path).
+  if (ctx.config.admin) await managementRoutes(app);
   return app;
 }

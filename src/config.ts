@@ -2,6 +2,7 @@
 // A bad value throws ConfigError with one line naming the variable and what is allowed.
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
+import { hashPassword, isPasswordHash } from "./crypto.js";
 
 export class ConfigError extends Error {}
 
@@ -43,6 +44,15 @@ export interface Config {
   jobRetryBaseMs: number;
   /** How long a claimed job stays locked without its worker renewing the lease. */
   jobLeaseMs: number;
+  /** The management API and its sign-in; null (API off, 404) without ADMIN_USERNAME. */
+  admin: AdminConfig | null;
+}
+
+export interface AdminConfig {
+  username: string;
+  /** `scrypt$…` (src/crypto.ts): ADMIN_PASSWORD_HASH, or ADMIN_PASSWORD hashed at start. */
+  passwordHash: string;
+  tokenTtlMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -104,6 +114,25 @@ function trustProxy(env: Env): Config["trustProxy"] {
     }
   }
   return entries;
+}
+
+/** ADMIN_USERNAME with exactly one of ADMIN_PASSWORD / ADMIN_PASSWORD_HASH, or none of them. */
+function adminConfig(env: Env): AdminConfig | null {
+  const username = text(env, "ADMIN_USERNAME", "");
+  const password = env.ADMIN_PASSWORD ?? "";
+  const hash = text(env, "ADMIN_PASSWORD_HASH", "");
+  if (!username) {
+    if (password || hash) throw new ConfigError("ADMIN_USERNAME is required when ADMIN_PASSWORD or ADMIN_PASSWORD_HASH is set");
+    return null;
+  }
+  if (password && hash) throw new ConfigError("ADMIN_PASSWORD and ADMIN_PASSWORD_HASH are both set: use one");
+  if (!password && !hash) throw new ConfigError("ADMIN_PASSWORD or ADMIN_PASSWORD_HASH is required when ADMIN_USERNAME is set");
+  if (hash && !isPasswordHash(hash)) throw new ConfigError("ADMIN_PASSWORD_HASH is not valid: make one with `spika admin hash-password`");
+  return {
+    username,
+    passwordHash: hash || hashPassword(password),
+    tokenTtlMs: integer(env, "ADMIN_TOKEN_TTL", 43_200, 1, 31_536_000) * 1000,
+  };
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -175,6 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobWorker: flag(env, "JOB_WORKER", true),
     jobRetryBaseMs: integer(env, "JOB_RETRY_BASE_MS", 2000, 1, 3_600_000),
     jobLeaseMs: integer(env, "JOB_LEASE_MS", 60_000, 1000, 3_600_000),
+    admin: adminConfig(env),
   };
 }
 

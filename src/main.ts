@@ -7,6 +7,8 @@ import { migrate, openDatabase } from "./db/index.js";
 import { createWorker } from "./jobs/index.js";
 import type { Logger } from "pino";
 import { buildContext, createLogger, openMigrated, startServer } from "./server.js";
+import { ADMIN_HELP, UsageError, hashPasswordCommand, runAdminCommand } from "./adminCli.js";
+import { HttpError } from "./http/errors.js";
 
 const HELP = `Usage: spika [command]
 
@@ -14,12 +16,14 @@ Commands:
   serve     start the HTTP server (default); applies migrations first
   migrate   apply database migrations and exit
   routes    print every registered route as "METHOD /path" and exit
+  admin     operator commands (users, devices, bots, stats, hash-password): spika admin --help
   worker    run the background job worker only (push, SMS, webhooks) until SIGINT/SIGTERM;
             applies migrations first. Servers also run one unless JOB_WORKER=off
 
 Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
-WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER.
+WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER,
+ADMIN_USERNAME, ADMIN_PASSWORD, ADMIN_PASSWORD_HASH, ADMIN_TOKEN_TTL.
 See README.md for the full table.
 `;
 
@@ -107,7 +111,39 @@ async function routes(): Promise<void> {
   await database.close();
 }
 
+/** `spika admin …`: exit 0 done, 1 refused (the message on stderr), 2 usage error. */
+async function admin(args: string[]): Promise<void> {
+  if (args.length === 0 || args.includes("--help") || args.includes("-h")) {
+    process.stdout.write(ADMIN_HELP);
+    return;
+  }
+  try {
+    if (args[0] === "hash-password") return await hashPasswordCommand();
+    const cfg = { ...config(), logLevel: "warn" };
+    const log = createLogger(cfg);
+    const database = await openMigrated(cfg, log);
+    const ctx = await buildContext(cfg, log, database);
+    try {
+      await runAdminCommand(ctx, args);
+    } finally {
+      await ctx.bus.close();
+      await database.close();
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`spika admin: ${(err as Error).message}\n\n${ADMIN_HELP}`);
+      process.exit(2);
+    }
+    if (err instanceof HttpError) {
+      process.stderr.write(`spika admin: ${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.argv[2] === "admin") return admin(process.argv.slice(3));
   const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
   const command = positionals[0] ?? "serve";
   if (values.help || command === "help") {

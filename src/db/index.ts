@@ -25,6 +25,7 @@ import { groupCommit, type TransactionRunner } from "./groupCommit.js";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_deployment.js";
 import * as m003 from "./migrations/003_rate_limits.js";
+import * as m005 from "./migrations/005_management.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<DB>;
@@ -109,6 +110,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   "001_initial": m001,
   "002_deployment": m002,
   "003_rate_limits": m003,
+  "005_management": m005,
 };
 
 class Provider implements MigrationProvider {

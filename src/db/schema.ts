@@ -232,9 +232,32 @@ export interface RateLimitsTable {
   resetAt: number;
 }
 
+/** A management sign-in (005): only the hash of the token is kept. */
+export interface AdminTokensTable {
+  tokenHash: string;
+  username: string;
+  createdAt: number;
+  expiresAt: number;
+}
+
+/** Who changed what through the management API or `spika admin` (005). */
+export interface AuditLogTable {
+  id: Generated<number>;
+  /** `admin:<username>` or `cli:<os user>`. */
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId: number | null;
+  /** JSON text. */
+  details: string | null;
+  createdAt: number;
+}
+
 export interface DB {
   deployment: DeploymentTable;
   rateLimits: RateLimitsTable;
+  adminTokens: AdminTokensTable;
+  auditLog: AuditLogTable;
   users: UsersTable;
   devices: DevicesTable;
   contacts: ContactsTable;
@@ -268,3 +291,4 @@ export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type BlockRow = Selectable<BlocksTable>;
 export type UserSettingRow = Selectable<UserSettingsTable>;
 export type JobRow = Selectable<JobsTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;

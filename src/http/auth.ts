@@ -1,10 +1,12 @@
-// Route-level authentication: a route declares `config: { auth: "device" }` (or "apiKey") and
-// this hook resolves the caller before the body is parsed or validated (§2.1, §2.4).
+// Route-level authentication: a route declares `config: { auth: "device" }` (or "apiKey", or
+// "admin" for the management API) and this hook resolves the caller before the body is parsed
+// or validated (§2.1, §2.4). Device and API-key tokens travel in `accesstoken`, management
+// tokens in `adminaccesstoken`: neither header is read by the other kind of route.
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { DeviceRow, UserRow } from "../db/schema.js";
 import { unauthorized } from "./errors.js";
 
-export type AuthKind = "device" | "apiKey";
+export type AuthKind = "device" | "apiKey" | "admin";
 
 export interface DeviceAuth {
   user: UserRow;
@@ -13,7 +15,14 @@ export interface DeviceAuth {
   token: string;
 }
 
+/** A management sign-in (docs/management.md). */
+export interface AdminAuth {
+  username: string;
+  tokenHash: string;
+}
+
 export interface Authenticators {
+  admin(token: string): Promise<AdminAuth>;
   device(token: string, request: FastifyRequest): Promise<DeviceAuth>;
   apiKey(token: string): Promise<{ user: UserRow; roomId: number; apiKeyId: number }>;
 }
@@ -27,6 +36,7 @@ declare module "fastify" {
   interface FastifyRequest {
     auth: DeviceAuth;
     bot: { user: UserRow; roomId: number; apiKeyId: number };
+    admin: AdminAuth;
   }
 }
 
@@ -42,12 +52,31 @@ export function presentedToken(request: FastifyRequest, allowQuery: boolean): st
   return "";
 }
 
+// The official admin app sends `adminAccessToken`; its older builds sent `admin-accesstoken`.
+const ADMIN_HEADERS = ["adminaccesstoken", "admin-accesstoken"];
+
+function adminToken(request: FastifyRequest): string {
+  for (const name of ADMIN_HEADERS) {
+    const value = request.headers[name];
+    const token = Array.isArray(value) ? value[0] : value;
+    if (token) return token;
+  }
+  return "";
+}
+
 export function registerAuth(app: FastifyInstance, authenticators: Authenticators): void {
   app.decorateRequest("auth", null as unknown as DeviceAuth);
   app.decorateRequest("bot", null as unknown as FastifyRequest["bot"]);
+  app.decorateRequest("admin", null as unknown as AdminAuth);
   app.addHook("onRequest", async (request) => {
     const kind = request.routeOptions.config.auth;
     if (!kind) return;
+    if (kind === "admin") {
+      const token = adminToken(request);
+      if (!token) throw unauthorized("No admin access token");
+      request.admin = await authenticators.admin(token);
+      return;
+    }
     const token = presentedToken(request, request.routeOptions.config.tokenInQuery === true);
     if (!token) throw unauthorized("No access token");
     if (kind === "device") request.auth = await authenticators.device(token, request);

@@ -12,6 +12,7 @@ const ALLOWED_HEADERS = [
   "accesstoken",
   "accessToken",
   "adminAccessToken",
+  "admin-accesstoken",
   "device-name",
   "os-name",
   "os-version",

@@ -51,3 +51,10 @@ export const syncPage = (value: unknown): number => {
   if (n < 1) throw badRequest("page must be number");
   return n;
 };
+
+/** A path id validated like a body field: before any lookup, a malformed one is a 400 naming it. */
+export function pathId(value: string, name: string): number {
+  const id = positiveInt(value);
+  if (id === null) throw badRequest(`${name} must be number`);
+  return id;
+}

@@ -14,6 +14,11 @@ export interface OutgoingEvent {
   deviceIds?: number[];
   excludeDeviceIds?: number[];
   data: EventPayload;
+  /**
+   * Ends the recipients' streams instead of sending `data` (their token died: logout, expiry,
+   * account deletion); a client that reconnects is refused with 401.
+   */
+  closeStreams?: boolean;
 }
 
 export interface EventSink {

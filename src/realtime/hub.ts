@@ -110,12 +110,17 @@ export class SseHub {
     this.pending = [];
     // Which events each stream gets, as a key ("0,2,"); streams with the same key share a payload.
     const keys = new Map<Stream, string>();
+    const closing = new Set<Stream>();
     events.forEach((event, i) => {
       const targets = new Set<number>();
       if (event.allUsers) for (const id of this.byDevice.keys()) targets.add(id);
       for (const userId of event.userIds) for (const id of this.devicesByUser.get(userId) ?? []) targets.add(id);
       for (const id of event.deviceIds ?? []) targets.add(id);
       for (const id of event.excludeDeviceIds ?? []) targets.delete(id);
+      if (event.closeStreams) {
+        for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) closing.add(stream);
+        return;
+      }
       for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) keys.set(stream, (keys.get(stream) ?? "") + i + ",");
     });
     const frames = new Map<number, string>();
@@ -133,6 +138,13 @@ export class SseHub {
       }
       this.write(stream, payload);
     }
+    for (const stream of closing) this.drop(stream);
+  }
+
+  /** Forgets and ends a stream (its device was logged out). */
+  private drop(stream: Stream): void {
+    this.remove(stream);
+    if (!stream.socket.destroyed) this.end(stream);
   }
 
   private broadcast(payload: Payload): void {

@@ -8,6 +8,7 @@ import { enqueue } from "../../jobs/queue.js";
 import type { DeviceAuth } from "../../http/auth.js";
 import { findDeviceByDeviceId, findDeviceByTokenHash } from "../devices/queries.js";
 import { findUser, findUserByPhone } from "../users/queries.js";
+import { recordAudit, type Operator } from "../audit/actions.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 export const TOKEN_LIFETIME_MS = 30 * DAY;
@@ -202,17 +203,24 @@ export async function verifyCode(
   });
 }
 
-/** §3.3: the token dies at once. */
-export async function logout(ctx: AppContext, deviceId: number): Promise<DeviceRow> {
-  const now = Date.now();
-  const device = await ctx.db
-    .updateTable("devices")
-    .set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now })
-    .where("id", "=", deviceId)
-    .returningAll()
-    .executeTakeFirst();
-  if (!device) throw notFound("Device not found");
-  return device;
+/**
+ * §3.3: the token dies at once and the device's open streams close. The device logs itself
+ * out, or an operator expires it (`userId`: the owner the operator named, checked here).
+ */
+export async function logout(ctx: AppContext, deviceId: number, by?: { operator: Operator; userId?: number }): Promise<DeviceRow> {
+  return transact(ctx, async (tx, after) => {
+    const now = Date.now();
+    let update = tx
+      .updateTable("devices")
+      .set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now })
+      .where("id", "=", deviceId);
+    if (by?.userId !== undefined) update = update.where("userId", "=", by.userId);
+    const device = await update.returningAll().executeTakeFirst();
+    if (!device) throw notFound("Device not found");
+    after.emit({ userIds: [], deviceIds: [device.id], data: { type: "LOGOUT" }, closeStreams: true });
+    if (by) await recordAudit(tx, by.operator, { action: "device.expire", targetType: "device", targetId: device.id, details: { userId: device.userId } });
+    return device;
+  });
 }
 
 /** §2.1–§2.2: resolves a device token, applies header updates and the sliding refresh. */

@@ -7,6 +7,7 @@ import { checkFileClaims } from "../files/access.js";
 import { visibleName } from "../../names.js";
 import { isContact, nameableUsers } from "../users/queries.js";
 import { createSystemMessage } from "../messages/actions.js";
+import { isOperator, recordAudit, type Actor } from "../audit/actions.js";
 import { findRoom, membersOf, membership, privateRoomOf, roomViewFor, roomViewsForMembers } from "./queries.js";
 import type { RoomView } from "./views.js";
 
@@ -22,13 +23,33 @@ export interface NewRoomInput {
  * The users named by `ids`, each one the requester may add (nameableUsers); otherwise 400
  * `<what> doesn't exist, ids: …` listing them, the same for unknown users and users it cannot see.
  */
-async function namedUsers(ctx: AppContext, tx: Tx, me: number, ids: number[], what: string): Promise<UserRow[]> {
-  const users = await nameableUsers(tx, ctx.config.teamMode, me, ids);
+async function namedUsers(ctx: AppContext, tx: Tx, me: Actor, ids: number[], what: string): Promise<UserRow[]> {
+  // An operator sees every user, as in team mode.
+  const users = await nameableUsers(tx, ctx.config.teamMode || isOperator(me), isOperator(me) ? 0 : me.id, ids);
   if (users.length < ids.length) throw badRequest(`${what} doesn't exist, ids: ${ids.filter((id) => !users.some((u) => u.id === id)).join(", ")}`);
   return users;
 }
 
+/** The avatar rule (files/access.ts) for a member; an operator may set any file. */
+async function claimAvatar(ctx: AppContext, tx: Tx, me: Actor, avatarFileId: number | undefined): Promise<void> {
+  if (!isOperator(me)) await checkFileClaims(tx, ctx.dialect, me.id, "avatar", { avatarFileId });
+}
+
 const displayName = (u: Pick<UserRow, "displayName" | "id">) => u.displayName ?? `User ${u.id}`;
+
+const OPERATOR_NAME = "Administrator";
+const actorName = (actor: Actor) => (isOperator(actor) ? OPERATOR_NAME : displayName(actor));
+/** Rooms as the actor sees them: an operator sees them as a non-member. */
+const viewerId = (actor: Actor) => (isOperator(actor) ? 0 : actor.id);
+
+/**
+ * Who a system message is from. A message needs a sending user, so an operator's change is
+ * sent in the name of the first member it concerns, with "Administrator" as its subject.
+ */
+function systemSender(actor: Actor, concerned: Pick<UserRow, "id">[]): { id: number; displayName: string | null } | null {
+  if (!isOperator(actor)) return actor;
+  return concerned.length ? { id: concerned[0].id, displayName: OPERATOR_NAME } : null;
+}
 
 /** Sends each member the room as they see it. */
 async function announceRoom(tx: Tx, teamMode: boolean, after: AfterCommit, room: RoomRow, type: "NEW_ROOM" | "UPDATE_ROOM" | "DELETE_ROOM") {
@@ -55,17 +76,18 @@ async function addMembers(tx: Tx, room: RoomRow, userIds: number[], adminIds: Se
     .execute();
 }
 
-/** POST /rooms (§4.2). */
-export async function createRoom(ctx: AppContext, me: UserRow, input: NewRoomInput): Promise<RoomView> {
+/** POST /rooms (§4.2); an operator creates groups of the users it names (possibly none yet). */
+export async function createRoom(ctx: AppContext, me: Actor, input: NewRoomInput): Promise<RoomView> {
   return transact(ctx, async (tx, after) => {
-    const userIds = [...new Set([...(input.userIds ?? []), me.id])];
-    const adminIds = [...new Set([...(input.adminUserIds ?? []), me.id])];
-    await namedUsers(ctx, tx, me.id, userIds, "Users");
-    await namedUsers(ctx, tx, me.id, adminIds, "Admin users");
+    const self = isOperator(me) ? [] : [me.id];
+    const userIds = [...new Set([...(input.userIds ?? []), ...self])];
+    const adminIds = [...new Set([...(input.adminUserIds ?? []), ...self])];
+    const users = await namedUsers(ctx, tx, me, userIds, "Users");
+    await namedUsers(ctx, tx, me, adminIds, "Admin users");
     const members = [...new Set([...userIds, ...adminIds])];
-    await checkFileClaims(tx, ctx.dialect, me.id, "avatar", { avatarFileId: input.avatarFileId });
-    const type = input.type ?? (members.length < 3 ? "private" : "group");
-    if (type === "private") {
+    await claimAvatar(ctx, tx, me, input.avatarFileId);
+    const type = isOperator(me) ? "group" : (input.type ?? (members.length < 3 ? "private" : "group"));
+    if (type === "private" && !isOperator(me)) {
       if (members.length !== 2) throw badRequest("Private room must have 2 users");
       const other = members.find((id) => id !== me.id)!;
       if (await privateRoomOf(tx, me.id, other)) throw conflict("Room already exists");
@@ -79,10 +101,12 @@ export async function createRoom(ctx: AppContext, me: UserRow, input: NewRoomInp
       .returningAll()
       .executeTakeFirstOrThrow();
     await addMembers(tx, room, members, new Set(adminIds), now);
-    if (type === "group") await createSystemMessage(tx, after, room, me, "created_group", `${displayName(me)} created the group ${name}`);
+    const sender = systemSender(me, users);
+    if (type === "group" && sender) await createSystemMessage(tx, after, room, sender, "created_group", `${actorName(me)} created the group ${name}`);
     const fresh = (await findRoom(tx, room.id))!;
     await announceRoom(tx, ctx.config.teamMode, after, fresh, "NEW_ROOM");
-    return roomViewFor(tx, ctx.config.teamMode, fresh, me.id);
+    if (isOperator(me)) await recordAudit(tx, me, { action: "group.create", targetType: "room", targetId: room.id, details: { name, userIds: members } });
+    return roomViewFor(tx, ctx.config.teamMode, fresh, viewerId(me));
   });
 }
 
@@ -96,20 +120,21 @@ export interface UpdateRoomInput {
   userIds?: number[];
 }
 
-/** Loads a group room the caller administers (§4.6 checks 1–3, §4.7). */
-async function administeredRoom(tx: Tx, roomId: number | null, me: number, privateMessage: string): Promise<RoomRow> {
+/** Loads a group room the caller administers (§4.6 checks 1–3, §4.7); operators administer every group. */
+async function administeredRoom(tx: Tx, roomId: number | null, me: Actor, privateMessage: string): Promise<RoomRow> {
   const room = roomId === null ? undefined : await findRoom(tx, roomId);
   if (!room) throw notFound("Not found");
   if (room.type === "private") throw forbidden(privateMessage);
-  const member = await membership(tx, room.id, me);
+  if (isOperator(me)) return room;
+  const member = await membership(tx, room.id, me.id);
   if (!member || member.isAdmin !== 1) throw forbidden("Forbidden");
   return room;
 }
 
 /** PUT /rooms/:id (§4.6). */
-export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | null, input: UpdateRoomInput): Promise<RoomView> {
+export async function updateRoom(ctx: AppContext, me: Actor, roomId: number | null, input: UpdateRoomInput): Promise<RoomView> {
   return transact(ctx, async (tx, after) => {
-    const room = await administeredRoom(tx, roomId, me.id, "Can't update private room");
+    const room = await administeredRoom(tx, roomId, me, "Can't update private room");
     if (room.deleted === 1) throw notFound("Not found");
     if (!input.action) throw badRequest("Invalid params: action is required");
     if (!(ROOM_ACTIONS as readonly string[]).includes(input.action)) throw badRequest(`Invalid params: action must be one of ${ROOM_ACTIONS.join(", ")}`);
@@ -118,28 +143,34 @@ export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | 
     const members = (await membersOf(tx, [room.id])).get(room.id) ?? [];
     const byId = new Map(members.map((m) => [m.userId, m]));
     const ids = [...new Set(input.userIds ?? [])];
-    const system = (type: string, text: string, users: UserRow[] = []) =>
-      createSystemMessage(tx, after, room, me, type, text, users.map((u) => ({ id: u.id, name: displayName(u) })));
+    const system = async (type: string, text: string, users: UserRow[] = []) => {
+      const sender = systemSender(me, users.length ? users : members.map((m) => m.user));
+      if (sender) await createSystemMessage(tx, after, room, sender, type, text, users.map((u) => ({ id: u.id, name: displayName(u) })));
+    };
     const names = (users: UserRow[]) => users.map(displayName).join(", ");
     const removed: number[] = [];
 
     if (action === "addGroupUsers") {
-      const users = await namedUsers(ctx, tx, me.id, ids, "Users");
+      const users = await namedUsers(ctx, tx, me, ids, "Users");
       const added = users.filter((u) => !byId.has(u.id));
       await addMembers(tx, room, added.map((u) => u.id), new Set(), now);
-      if (added.length) await system("added_group_members", `${displayName(me)} added ${names(added)} to the group`, added);
+      if (added.length) await system("added_group_members", `${actorName(me)} added ${names(added)} to the group`, added);
     } else if (action === "removeGroupUsers") {
-      const gone = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && m.isAdmin !== 1);
+      // Members remove members; an operator may remove admins too, as long as one stays.
+      const gone = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && (m.isAdmin !== 1 || isOperator(me)));
+      if (gone.some((m) => m!.isAdmin === 1) && !members.some((m) => m.isAdmin === 1 && !gone.includes(m))) {
+        throw badRequest("At least one admin should be in the group");
+      }
       if (gone.length) {
         await tx.deleteFrom("roomUsers").where("roomId", "=", room.id).where("userId", "in", gone.map((m) => m!.userId)).execute();
         removed.push(...gone.map((m) => m!.userId));
-        await system("removed_group_members", `${displayName(me)} removed ${names(gone.map((m) => m!.user))} from the group`, gone.map((m) => m!.user));
+        await system("removed_group_members", `${actorName(me)} removed ${names(gone.map((m) => m!.user))} from the group`, gone.map((m) => m!.user));
       }
     } else if (action === "addGroupAdmins") {
       const promoted = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && m.isAdmin !== 1);
       if (promoted.length) {
         await tx.updateTable("roomUsers").set({ isAdmin: 1, modifiedAt: now }).where("roomId", "=", room.id).where("userId", "in", promoted.map((m) => m!.userId)).execute();
-        await system("added_group_admins", `${displayName(me)} added ${names(promoted.map((m) => m!.user))} as admin(s)`, promoted.map((m) => m!.user));
+        await system("added_group_admins", `${actorName(me)} added ${names(promoted.map((m) => m!.user))} as admin(s)`, promoted.map((m) => m!.user));
       }
     } else if (action === "removeGroupAdmins") {
       const demoted = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && m.isAdmin === 1);
@@ -147,7 +178,7 @@ export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | 
       if (remaining.length === 0) throw badRequest("At least one admin should be in the group");
       if (demoted.length) {
         await tx.updateTable("roomUsers").set({ isAdmin: 0, modifiedAt: now }).where("roomId", "=", room.id).where("userId", "in", demoted.map((m) => m!.userId)).execute();
-        await system("removed_group_admins", `${displayName(me)} removed ${names(demoted.map((m) => m!.user))} from admin(s)`, demoted.map((m) => m!.user));
+        await system("removed_group_admins", `${actorName(me)} removed ${names(demoted.map((m) => m!.user))} from admin(s)`, demoted.map((m) => m!.user));
       }
     } else if (action === "changeGroupName") {
       const name = visibleName(input.name ?? "");
@@ -157,7 +188,7 @@ export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | 
       }
     } else if (action === "changeGroupAvatar") {
       if (input.avatarFileId !== undefined && input.avatarFileId !== room.avatarFileId) {
-        await checkFileClaims(tx, ctx.dialect, me.id, "avatar", { avatarFileId: input.avatarFileId });
+        await claimAvatar(ctx, tx, me, input.avatarFileId);
         await tx.updateTable("rooms").set({ avatarFileId: input.avatarFileId }).where("id", "=", room.id).execute();
         await system("updated_group_avatar", "Updated room avatar");
       }
@@ -172,19 +203,21 @@ export async function updateRoom(ctx: AppContext, me: UserRow, roomId: number | 
     const fresh = (await findRoom(tx, room.id))!;
     if (removed.length) after.emit({ userIds: removed, data: { type: "REMOVED_FROM_ROOM", roomId: room.id } });
     await announceRoom(tx, ctx.config.teamMode, after, fresh, "UPDATE_ROOM");
-    return roomViewFor(tx, ctx.config.teamMode, fresh, me.id);
+    if (isOperator(me)) await recordAudit(tx, me, { action: `group.${action}`, targetType: "room", targetId: room.id, details: { ...input, action: undefined } });
+    return roomViewFor(tx, ctx.config.teamMode, fresh, viewerId(me));
   });
 }
 
 /** DELETE /rooms/:id (§4.7). */
-export async function deleteRoom(ctx: AppContext, me: UserRow, roomId: number | null): Promise<RoomView> {
+export async function deleteRoom(ctx: AppContext, me: Actor, roomId: number | null): Promise<RoomView> {
   return transact(ctx, async (tx, after) => {
-    const room = await administeredRoom(tx, roomId, me.id, "Can't delete private room");
+    const room = await administeredRoom(tx, roomId, me, "Can't delete private room");
     const now = Date.now();
     await tx.updateTable("rooms").set({ deleted: 1, modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
     const fresh = (await findRoom(tx, room.id))!;
     await announceRoom(tx, ctx.config.teamMode, after, fresh, "DELETE_ROOM");
-    return roomViewFor(tx, ctx.config.teamMode, fresh, me.id);
+    if (isOperator(me)) await recordAudit(tx, me, { action: "group.delete", targetType: "room", targetId: room.id });
+    return roomViewFor(tx, ctx.config.teamMode, fresh, viewerId(me));
   });
 }
 
@@ -206,7 +239,7 @@ export async function leaveRoom(ctx: AppContext, me: UserRow, roomId: number | n
     await tx.deleteFrom("roomUsers").where("id", "=", member.id).execute();
     await tx.updateTable("rooms").set({ modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
     after.emit({ userIds: [me.id], data: { type: "REMOVED_FROM_ROOM", roomId: room.id } });
-    await createSystemMessage(tx, after, room, me, "user_left_group", `${displayName(me)} left the room`);
+    await createSystemMessage(tx, after, room, me, "user_left_group", `${actorName(me)} left the room`);
     const fresh = (await findRoom(tx, room.id))!;
     await announceRoom(tx, ctx.config.teamMode, after, fresh, "UPDATE_ROOM");
     return roomViewFor(tx, ctx.config.teamMode, fresh, me.id);

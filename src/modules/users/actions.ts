@@ -1,5 +1,6 @@
-// Changes to the caller's own account (§3.7, §3.8).
+// Changes to an account (§3.7, §3.8): by its owner, or by an operator (docs/management.md).
 import { transact, type AppContext } from "../../context.js";
+import { sha256Hex } from "../../crypto.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { Tx } from "../../db/index.js";
 import type { UserRow, UserUpdate } from "../../db/schema.js";
@@ -7,6 +8,7 @@ import { badRequest, forbidden } from "../../http/errors.js";
 import { checkFileClaims } from "../files/access.js";
 import { visibleName } from "../../names.js";
 import type { OutgoingEvent } from "../../realtime/events.js";
+import { recordAudit, type Operator } from "../audit/actions.js";
 import { findUserByEmail, findUserByPhone, userUpdateAudience, whoKnowsWhom } from "./queries.js";
 import { userView } from "./views.js";
 
@@ -15,6 +17,80 @@ export interface ProfileChanges {
   emailAddress?: string;
   displayName?: string;
   avatarFileId?: number;
+}
+
+/** What only an operator sets (bots' profile, verification). */
+export interface OperatorChanges extends ProfileChanges {
+  verified?: boolean;
+  webhookUrl?: string | null;
+  shortDescription?: string | null;
+  longDescription?: string | null;
+  coverFileId?: number | null;
+}
+
+/** Fields of a new account made by an operator (a verified user, or a bot). */
+export interface NewAccount {
+  displayName: string;
+  telephoneNumber?: string;
+  emailAddress?: string;
+  avatarFileId?: number;
+  isBot?: boolean;
+  webhookUrl?: string;
+  shortDescription?: string;
+  longDescription?: string;
+  coverFileId?: number;
+}
+
+async function checkFreeContacts(db: Tx | AppContext["db"], userId: number | null, phone: string | undefined, email: string | null | undefined) {
+  if (phone) {
+    const owner = await findUserByPhone(db, phone);
+    if (owner && owner.id !== userId) throw badRequest("User with that telephoneNumber exists");
+  }
+  if (email) {
+    const owner = await findUserByEmail(db, email);
+    if (owner && owner.id !== userId) throw badRequest("User with that email exists");
+  }
+}
+
+/** Unique columns can still collide with a concurrent write: the same 400 as the check above. */
+function uniqueViolationAs400(err: unknown): never {
+  if (isUniqueViolation(err)) throw badRequest("User with that telephoneNumber or email exists");
+  throw err;
+}
+
+/** An operator creates a verified account that signs in with its number (or a bot, see management). */
+export async function createAccount(ctx: AppContext, by: Operator, input: NewAccount, extra?: (tx: Tx, user: UserRow) => Promise<void>): Promise<UserRow> {
+  const email = input.emailAddress?.trim() || null;
+  await checkFreeContacts(ctx.db, null, input.telephoneNumber, email);
+  try {
+    return await transact(ctx, async (tx) => {
+      const now = Date.now();
+      const user = await tx
+        .insertInto("users")
+        .values({
+          displayName: input.displayName,
+          telephoneNumber: input.telephoneNumber ?? null,
+          telephoneNumberHashed: input.telephoneNumber ? sha256Hex(input.telephoneNumber) : null,
+          emailAddress: email,
+          avatarFileId: input.avatarFileId ?? 0,
+          isBot: input.isBot ? 1 : 0,
+          verified: 1,
+          webhookUrl: input.webhookUrl || null,
+          shortDescription: input.shortDescription ?? null,
+          longDescription: input.longDescription ?? null,
+          coverFileId: input.coverFileId ?? null,
+          createdAt: now,
+          modifiedAt: now,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await extra?.(tx, user);
+      await recordAudit(tx, by, { action: input.isBot ? "bot.create" : "user.create", targetType: "user", targetId: user.id, details: { displayName: user.displayName } });
+      return user;
+    });
+  } catch (err) {
+    uniqueViolationAs400(err);
+  }
 }
 
 /** USER_UPDATE to everyone who hears of the change; room-mates who do not know the user get it without contact details. */
@@ -30,27 +106,32 @@ async function announce(tx: Tx, user: UserRow, teamMode: boolean): Promise<Outgo
   ];
 }
 
-/** §3.7 with §13a.4: a new number needs an SMS round, so only the same number passes. */
-export async function updateMe(ctx: AppContext, me: UserRow, changes: ProfileChanges): Promise<UserRow> {
+/**
+ * §3.7 with §13a.4: for its owner a new number needs an SMS round, so only the same number
+ * passes; an operator sets it (and the fields of OperatorChanges) directly.
+ */
+export async function updateMe(ctx: AppContext, me: UserRow, changes: OperatorChanges, by?: Operator): Promise<UserRow> {
   const set: UserUpdate = {};
-  if (changes.emailAddress !== undefined) {
-    const email = changes.emailAddress.trim() || null;
-    if (email) {
-      const owner = await findUserByEmail(ctx.db, email);
-      if (owner && owner.id !== me.id) throw badRequest("User with that email exists");
-    }
-    set.emailAddress = email;
-  }
-  if (changes.telephoneNumber !== undefined && changes.telephoneNumber !== me.telephoneNumber) {
-    const owner = await findUserByPhone(ctx.db, changes.telephoneNumber);
-    if (owner && owner.id !== me.id) throw badRequest("User with that telephoneNumber exists");
-    throw forbidden("Changing the telephone number requires verification");
+  const email = changes.emailAddress === undefined ? undefined : changes.emailAddress.trim() || null;
+  const newPhone = changes.telephoneNumber !== undefined && changes.telephoneNumber !== me.telephoneNumber ? changes.telephoneNumber : undefined;
+  await checkFreeContacts(ctx.db, me.id, newPhone, email);
+  if (email !== undefined) set.emailAddress = email;
+  if (newPhone !== undefined) {
+    if (!by) throw forbidden("Changing the telephone number requires verification");
+    set.telephoneNumber = newPhone;
+    set.telephoneNumberHashed = sha256Hex(newPhone);
   }
   if (changes.displayName !== undefined) set.displayName = visibleName(changes.displayName);
   if (changes.avatarFileId !== undefined) {
-    // Sending the current avatar again claims nothing new.
-    if (changes.avatarFileId !== me.avatarFileId) await checkFileClaims(ctx.db, ctx.dialect, me.id, "avatar", { avatarFileId: changes.avatarFileId });
+    // Sending the current avatar again claims nothing new; an operator may set any file.
+    if (changes.avatarFileId !== me.avatarFileId && !by) await checkFileClaims(ctx.db, ctx.dialect, me.id, "avatar", { avatarFileId: changes.avatarFileId });
     set.avatarFileId = changes.avatarFileId;
+  }
+  if (by) {
+    if (changes.verified !== undefined) set.verified = changes.verified ? 1 : 0;
+    for (const key of ["webhookUrl", "shortDescription", "longDescription", "coverFileId"] as const) {
+      if (changes[key] !== undefined) (set as Record<string, unknown>)[key] = changes[key];
+    }
   }
   if (Object.keys(set).length === 0) return me;
 
@@ -63,16 +144,19 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: ProfileCha
         .returningAll()
         .executeTakeFirstOrThrow();
       after.emit(...(await announce(tx, user, ctx.config.teamMode)));
+      if (by) await recordAudit(tx, by, { action: user.isBot ? "bot.update" : "user.update", targetType: "user", targetId: user.id, details: { fields: Object.keys(set) } });
       return user;
     });
   } catch (err) {
-    if (isUniqueViolation(err)) throw badRequest("User with that email exists");
-    throw err;
+    uniqueViolationAs400(err);
   }
 }
 
-/** §3.8: soft-deletes the account and removes everything that ties it to others. */
-export async function deleteMe(ctx: AppContext, me: UserRow): Promise<void> {
+/**
+ * §3.8: soft-deletes the account and removes everything that ties it to others; its devices'
+ * tokens die and their streams close. The owner asks for it, or an operator.
+ */
+export async function deleteMe(ctx: AppContext, me: UserRow, by?: Operator): Promise<void> {
   await transact(ctx, async (tx, after) => {
     const id = me.id;
     const audience = ctx.config.teamMode ? null : await userUpdateAudience(tx, id);
@@ -106,6 +190,8 @@ export async function deleteMe(ctx: AppContext, me: UserRow): Promise<void> {
       .execute();
     const data = { type: "USER_UPDATE", user: userView(user) };
     after.emit(audience ? { userIds: audience.filter((u) => u !== id), data } : { userIds: [], allUsers: true, data });
+    after.emit({ userIds: [id], data: { type: "LOGOUT" }, closeStreams: true });
+    if (by) await recordAudit(tx, by, { action: user.isBot ? "bot.delete" : "user.delete", targetType: "user", targetId: id });
   });
 }
 
