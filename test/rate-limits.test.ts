@@ -3,7 +3,7 @@
 // one Redis), and TRUST_PROXY deciding which address a per-IP limit sees.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { assertError, call, newPhone, signUp, startTestServer, testDatabase, type Res } from "./helpers.js";
+import { assertError, call, newPhone, signUp, startTestServer, testDatabase, type Res, type TestServer } from "./helpers.js";
 
 /** A 429 in the envelope whose Retry-After is a whole number of seconds within `maxSeconds`. */
 function assertLimited(res: Res, maxSeconds: number): void {
@@ -34,44 +34,41 @@ describe("per-token request limit (RATE_LIMIT_PER_TOKEN requests a minute)", () 
     }
   });
 
-  it("two servers on one database share one limit", async () => {
+  /** Two servers on one database (and one Redis when REDIS_URL is set) with this per-token limit. */
+  async function twoServers(perToken: number, test: (one: TestServer, two: TestServer, token: string) => Promise<void>): Promise<void> {
     const database = await testDatabase();
-    const env = { RATE_LIMIT: "on", RATE_LIMIT_PER_TOKEN: "4" };
+    const env = { RATE_LIMIT: "on", RATE_LIMIT_PER_TOKEN: String(perToken) };
     const one = await startTestServer(env, { database });
     const two = await startTestServer(env, { database });
     try {
-      const user = await signUp(one);
-      for (const server of [one, two, one, two]) assert.equal((await call(server, "GET", "/api/messenger/me", { token: user.token })).status, 200);
-      assertLimited(await call(two, "GET", "/api/messenger/me", { token: user.token }), 60);
-      assertLimited(await call(one, "GET", "/api/messenger/me", { token: user.token }), 60);
+      await test(one, two, (await signUp(one)).token);
     } finally {
       await one.close();
       await two.close();
       await database.drop();
     }
+  }
+
+  it("two servers on one database share one limit", async () => {
+    await twoServers(4, async (one, two, token) => {
+      for (const server of [one, two, one, two]) assert.equal((await call(server, "GET", "/api/messenger/me", { token })).status, 200);
+      assertLimited(await call(two, "GET", "/api/messenger/me", { token }), 60);
+      assertLimited(await call(one, "GET", "/api/messenger/me", { token }), 60);
+    });
   });
 
   it("instances reserving hits in batches still never allow more than the limit together", async () => {
-    // RATE_LIMIT_PER_TOKEN=100: each instance reserves 2 hits at a time in the shared window.
-    const database = await testDatabase();
-    const env = { RATE_LIMIT: "on", RATE_LIMIT_PER_TOKEN: "100" };
-    const one = await startTestServer(env, { database });
-    const two = await startTestServer(env, { database });
-    try {
-      const user = await signUp(one);
+    // A limit of 100: each instance reserves 2 hits at a time in the shared window.
+    await twoServers(100, async (one, two, token) => {
       let allowed = 0;
       for (let i = 0; i < 150; i++) {
-        const res = await call(i % 3 === 0 ? two : one, "GET", "/api/messenger/me", { token: user.token });
+        const res = await call(i % 3 === 0 ? two : one, "GET", "/api/messenger/me", { token });
         if (res.status === 200) allowed++;
         else assertLimited(res, 60);
       }
       assert.ok(allowed <= 100 && allowed >= 98, `allowed ${allowed} of a limit of 100`);
-      for (const server of [one, two]) assertLimited(await call(server, "GET", "/api/messenger/me", { token: user.token }), 60);
-    } finally {
-      await one.close();
-      await two.close();
-      await database.drop();
-    }
+      for (const server of [one, two]) assertLimited(await call(server, "GET", "/api/messenger/me", { token }), 60);
+    });
   });
 
   it("with Redis unreachable the database counts, so the limit still holds", async () => {
