@@ -96,7 +96,7 @@ async function migrateOnly(): Promise<void> {
 }
 
 async function routes(): Promise<void> {
-  const cfg = { ...config(), databaseUrl: "sqlite::memory:", redisUrl: null, logLevel: "silent" };
+  const cfg: Config = { ...config(), databaseUrl: "sqlite::memory:", redisUrl: null, logLevel: "silent", storage: { kind: "local" } };
   const database = openDatabase(cfg.databaseUrl);
   const list: string[] = [];
   const app = await createApp(await buildContext(cfg, createLogger(cfg), database), { routes: list });
@@ -122,6 +122,11 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
+  // Settings that only show their problem at start (a missing bucket) fail in one line too.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`spika: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`spika: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -24,6 +24,7 @@ import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from "./checkpointer.j
 import { groupCommit, type TransactionRunner } from "./groupCommit.js";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_deployment.js";
+import * as m004 from "./migrations/004_upload_chunks.js";
 
 export type Dialect = "sqlite" | "postgres";
 export type Db = Kysely<DB>;
@@ -107,6 +108,7 @@ export function openDatabase(url: string, onError: (err: Error) => void = () => 
 const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
   "001_initial": m001,
   "002_deployment": m002,
+  "004_upload_chunks": m004,
 };
 
 class Provider implements MigrationProvider {
