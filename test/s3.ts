@@ -46,6 +46,7 @@ export class S3Process {
     if (!child || child.exitCode !== null) return;
     this.child = null;
     const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.ref(); // wait for it to be gone
     child.kill("SIGKILL");
     await exited;
   }

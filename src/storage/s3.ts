@@ -42,6 +42,9 @@ export class S3Store implements FileStore {
   readonly client: S3Client;
 
   constructor(private readonly config: S3Config) {
+    // The pinned SDK runs on Node 20; its notice is about later releases, and would be the first
+    // line of every start (the SDK's documented switch).
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
     this.client = new S3Client({
       region: config.region,
       endpoint: config.endpoint || undefined,
