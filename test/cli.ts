@@ -24,7 +24,8 @@ export function start(args: string[], env: Record<string, string>): ChildProcess
   return spawn(process.execPath, ["--import", "tsx", "src/main.ts", ...args], { cwd: ROOT, env: cliEnv(env), stdio: ["ignore", "pipe", "pipe"] });
 }
 
-export function run(args: string[], env: Record<string, string>): Promise<Run> {
+/** Runs the command to its end; `timeout` guards against a hung process (a loaded machine is slow to start tsx). */
+export function run(args: string[], env: Record<string, string>, timeout = TIMEOUT): Promise<Run> {
   const child = start(args, env);
   let stdout = "";
   let stderr = "";
@@ -34,7 +35,7 @@ export function run(args: string[], env: Record<string, string>): Promise<Run> {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`spika ${args.join(" ")} did not finish: ${stdout} ${stderr}`));
-    }, TIMEOUT);
+    }, timeout);
     child.on("error", reject);
     child.on("close", (code, signal) => {
       clearTimeout(timer);

@@ -17,6 +17,8 @@ const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 let seq = 0;
 const newClientId = () => `s3-${process.pid}-${Date.now()}-${++seq}`;
 const CHUNK = 64 * 1024;
+/** The CLI runs below start tsx and open the database and the bucket: allow a loaded machine. */
+const CLI_TIMEOUT = 120_000;
 
 const postChunk = (server: TestServer, token: string, clientId: string, offset: number, bytes: Buffer) =>
   call(server, "POST", "/api/upload/files", { token, body: { chunk: bytes.toString("base64"), offset, clientId } });
@@ -161,7 +163,7 @@ describe("S3 store: outages and configuration", () => {
     const dir = mkdtempSync(join(tmpdir(), "spika-s3-cli-"));
     try {
       const env = { ...(await s3.bucketEnv()), S3_BUCKET: "no-such-bucket" };
-      const res = await run(["serve"], { ...env, DATABASE_URL: `sqlite:${join(dir, "spika.db")}`, UPLOAD_DIR: dir, PORT: "0", HOST: "127.0.0.1" });
+      const res = await run(["serve"], { ...env, DATABASE_URL: `sqlite:${join(dir, "spika.db")}`, UPLOAD_DIR: dir, PORT: "0", HOST: "127.0.0.1" }, CLI_TIMEOUT);
       assert.equal(res.code, 1);
       assert.equal(res.stderr.trim().split("\n").length, 1, res.stderr);
       assert.match(res.stderr, /^spika: S3_BUCKET=no-such-bucket: no such bucket/);
@@ -225,16 +227,16 @@ describe("spika storage migrate --to s3", () => {
     const env = { ...bucket, STORAGE: "local", DATABASE_URL: db.url, UPLOAD_DIR: uploadDir, LOG_LEVEL: "silent" };
     const lastPath = join(uploadDir, fileKey(files[2].clientId));
     writeFileSync(lastPath, randomBytes(CHUNK));
-    const first = await run(["storage", "migrate", "--to", "s3"], env);
+    const first = await run(["storage", "migrate", "--to", "s3"], env, CLI_TIMEOUT);
     assert.equal(first.code, 1, first.stderr);
     assert.match(first.stdout, /copied 2, already there 0, missing 0, hash mismatch 1/);
     assert.match(first.stderr, /hash mismatch, not copied: files\//);
 
     writeFileSync(lastPath, contents[2]);
-    const second = await run(["storage", "migrate", "--to", "s3"], env);
+    const second = await run(["storage", "migrate", "--to", "s3"], env, CLI_TIMEOUT);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /copied 1, already there 2, missing 0, hash mismatch 0/);
-    const third = await run(["storage", "migrate", "--to", "s3"], env);
+    const third = await run(["storage", "migrate", "--to", "s3"], env, CLI_TIMEOUT);
     assert.match(third.stdout, /copied 0, already there 3/);
 
     // A server on the bucket, with an empty upload folder of its own, serves every file.
@@ -247,7 +249,7 @@ describe("spika storage migrate --to s3", () => {
   });
 
   it("refuses anything but `migrate --to s3`", async () => {
-    const res = await run(["storage", "migrate", "--to", "gcs"], { DATABASE_URL: db.url });
+    const res = await run(["storage", "migrate", "--to", "gcs"], { DATABASE_URL: db.url }, CLI_TIMEOUT);
     assert.equal(res.code, 2);
     assert.match(res.stderr, /usage: spika storage migrate --to s3/);
   });
