@@ -6,8 +6,9 @@
 // could not start an upload with that clientId either).
 //
 // Storage keys: chunks under `chunks/<sha256(userId:clientId)>/<index>`, assembled files under
-// `files/<encodeURIComponent(clientId)>`, work in progress under `tmp/`. A clientId never
-// becomes a raw path segment.
+// `files/<encodeURIComponent(clientId)>`. A clientId never becomes a raw path segment. Which
+// chunks arrived, and their sizes, are `upload_chunks` rows: every instance sees them, and the
+// limits (MAX_FILE_SIZE per upload, UPLOAD_PENDING_QUOTA per user) count from there.
 import { createHash } from "node:crypto";
 import { transact, type AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
