@@ -50,6 +50,7 @@ const url: string = await new Promise((resolve, reject) => {
     try {
       const entry = JSON.parse(line);
       if (typeof entry.url === "string") resolve(entry.url);
+      if (entry.level >= 50) process.stderr.write(`server: ${line}\n`);
     } catch {
       // not a log line
     }

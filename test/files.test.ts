@@ -141,6 +141,12 @@ describe("files: upload, verify, download", () => {
     assert.equal(check.status, 404);
   });
 
+  it("takes large chunks (16 MB, 22 MB of base64 in one body)", async () => {
+    const bytes = randomBytes(16 * 1024 * 1024);
+    const file = await uploadFile(server, alice.token, bytes, { sizes: [bytes.length] });
+    assert.deepEqual((await download(server, `/api/upload/files/${file.id}`)).bytes, bytes);
+  });
+
   it("the /api/uploads alias takes chunks, checks and verifies too", async () => {
     const bytes = randomBytes(3000);
     const clientId = newClientId();
