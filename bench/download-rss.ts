@@ -4,12 +4,16 @@
 // A streaming server stays flat; one that buffers whole files grows by ~200 MB per download.
 //
 //   node --import tsx bench/download-rss.ts [sizeMB=200] [parallel=4]
+//
+// BENCH_STORAGE=s3 runs the server on STORAGE=s3 against a local S3 server (s3rver, in its own
+// process as in the tests): chunks, the assembled file and every download go through the bucket.
 import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { S3Process } from "../test/s3.js";
 
 const SIZE_MB = Number(process.argv[2] ?? 200);
 const PARALLEL = Number(process.argv[3] ?? 4);
@@ -17,6 +21,7 @@ const CHUNK = 4 * 1024 * 1024;
 const MB = 1024 * 1024;
 
 const dir = mkdtempSync(join(tmpdir(), "spika-bench-"));
+const s3 = process.env.BENCH_STORAGE === "s3" ? await S3Process.start() : null;
 const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"], {
   env: {
     ...process.env,
@@ -28,6 +33,7 @@ const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"
     RATE_LIMIT: "off",
     MAX_FILE_SIZE: String((SIZE_MB + 10) * MB),
     LOG_LEVEL: "info",
+    ...(s3 ? await s3.bucketEnv() : {}),
   },
   stdio: ["ignore", "pipe", "inherit"],
 });
@@ -35,6 +41,7 @@ const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts", "serve"
 function cleanup() {
   child.kill("SIGTERM");
   rmSync(dir, { recursive: true, force: true });
+  void s3?.close();
 }
 
 const url: string = await new Promise((resolve, reject) => {
@@ -43,6 +50,7 @@ const url: string = await new Promise((resolve, reject) => {
     try {
       const entry = JSON.parse(line);
       if (typeof entry.url === "string") resolve(entry.url);
+      if (entry.level >= 50) process.stderr.write(`server: ${line}\n`);
     } catch {
       // not a log line
     }
@@ -134,7 +142,7 @@ try {
   const line = (name: string, s: { before: number; peak: number; ms: number }, bytes?: number) =>
     `${name.padEnd(34)} RSS before ${fmt(s.before).padStart(9)}  peak ${fmt(s.peak).padStart(9)}  growth ${fmt(s.peak - s.before).padStart(9)}` +
     (bytes ? `  ${((bytes / MB) / (s.ms / 1000)).toFixed(0)} MB/s` : "");
-  console.log(`file: ${fmt(file.size)} in ${total} chunks of ${fmt(CHUNK)}`);
+  console.log(`file: ${fmt(file.size)} in ${total} chunks of ${fmt(CHUNK)}, store: ${s3 ? "s3 (s3rver)" : "local"}`);
   console.log(line("upload (base64 JSON chunks)", upload, file.size));
   console.log(line("verify (assemble + SHA-256)", verify, file.size));
   console.log(line("3 downloads, one after another", sequential, 3 * file.size));

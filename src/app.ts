@@ -48,6 +48,7 @@ import historyRoutes from "./modules/history/routes.js";
 import linkPreviewRoutes from "./modules/linkpreview/routes.js";
 import managementRoutes from "./modules/management/routes.js";
 import { authenticateAdmin } from "./modules/management/queries.js";
+import { StoreUnavailableError } from "./storage/index.js";
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -124,6 +125,10 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error instanceof HttpError) return reply.code(error.statusCode).headers(error.headers).send({ status: "error", message: error.message });
+    if (error instanceof StoreUnavailableError) {
+      request.log.warn({ err: error, reqId: request.id }, "file store unavailable");
+      return reply.code(503).header("Retry-After", "10").send({ status: "error", message: "File storage is unavailable, try again later" });
+    }
     if (error.validation) {
       return reply.code(400).send({ status: "error", message: describeValidationError(error.validation as never) });
     }

@@ -44,6 +44,10 @@ export interface Config {
   jobRetryBaseMs: number;
   /** How long a claimed job stays locked without its worker renewing the lease. */
   jobLeaseMs: number;
+  /** Bytes one user may hold in chunks of uploads not yet verified. */
+  uploadPendingQuota: number;
+  /** Where file bytes live: UPLOAD_DIR (local) or an S3-compatible bucket. */
+  storage: StorageConfig;
   /** The management API and its sign-in; null (API off, 404) without ADMIN_USERNAME. */
   admin: AdminConfig | null;
 }
@@ -53,6 +57,21 @@ export interface AdminConfig {
   /** `scrypt$…` (src/crypto.ts): ADMIN_PASSWORD_HASH, or ADMIN_PASSWORD hashed at start. */
   passwordHash: string;
   tokenTtlMs: number;
+}
+
+export type StorageConfig = { kind: "local" } | ({ kind: "s3" } & S3Config);
+
+export interface S3Config {
+  /** Empty for AWS itself (the SDK derives the endpoint from the region). */
+  endpoint: string;
+  bucket: string;
+  region: string;
+  /** Both empty: the SDK's default credential chain (AWS_* variables, instance roles). */
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+  /** Public downloads answer 302 to a short-lived presigned URL instead of passing bytes through. */
+  presignedRedirect: boolean;
 }
 
 type Env = Record<string, string | undefined>;
@@ -135,6 +154,29 @@ function adminConfig(env: Env): AdminConfig | null {
   };
 }
 
+function storage(env: Env): StorageConfig {
+  const kind = text(env, "STORAGE", "local");
+  if (kind === "local") return { kind };
+  if (kind !== "s3") throw new ConfigError(`STORAGE=${kind} is not valid: use local or s3`);
+  const bucket = text(env, "S3_BUCKET", "");
+  if (!bucket) throw new ConfigError("S3_BUCKET is required when STORAGE=s3");
+  const accessKeyId = text(env, "S3_ACCESS_KEY_ID", "");
+  const secretAccessKey = text(env, "S3_SECRET_ACCESS_KEY", "");
+  if (Boolean(accessKeyId) !== Boolean(secretAccessKey)) {
+    throw new ConfigError("S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither for the default AWS credentials");
+  }
+  return {
+    kind,
+    endpoint: text(env, "S3_ENDPOINT", "") && url(env, "S3_ENDPOINT", "", ["http:", "https:"]),
+    bucket,
+    region: text(env, "S3_REGION", "us-east-1"),
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: flag(env, "S3_FORCE_PATH_STYLE", false),
+    presignedRedirect: flag(env, "S3_PRESIGNED_REDIRECT", false),
+  };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = text(env, "DATABASE_URL", "sqlite:./data/spika.db");
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -205,6 +247,8 @@ export function loadConfig(env: Env = process.env): Config {
     jobRetryBaseMs: integer(env, "JOB_RETRY_BASE_MS", 2000, 1, 3_600_000),
     jobLeaseMs: integer(env, "JOB_LEASE_MS", 60_000, 1000, 3_600_000),
     admin: adminConfig(env),
+    uploadPendingQuota: integer(env, "UPLOAD_PENDING_QUOTA", 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
+    storage: storage(env),
   };
 }
 

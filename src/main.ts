@@ -6,6 +6,8 @@ import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
 import { createWorker } from "./jobs/index.js";
 import type { Logger } from "pino";
+import { copyFiles } from "./modules/files/migrateStore.js";
+import { createStore } from "./storage/index.js";
 import { buildContext, createLogger, openMigrated, startServer } from "./server.js";
 import { ADMIN_HELP, UsageError, hashPasswordCommand, runAdminCommand } from "./adminCli.js";
 import { HttpError } from "./http/errors.js";
@@ -19,18 +21,22 @@ Commands:
   admin     operator commands (users, devices, bots, stats, hash-password): spika admin --help
   worker    run the background job worker only (push, SMS, webhooks) until SIGINT/SIGTERM;
             applies migrations first. Servers also run one unless JOB_WORKER=off
+  storage migrate --to s3
+            copy every file from UPLOAD_DIR into the S3 bucket (S3_* settings), checking
+            each file's SHA-256; run it again to resume, files already copied are skipped
 
 Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
-WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER,
-ADMIN_USERNAME, ADMIN_PASSWORD, ADMIN_PASSWORD_HASH, ADMIN_TOKEN_TTL.
+WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, UPLOAD_PENDING_QUOTA, STORAGE, S3_*, SMS_PROVIDER,
+FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER, ADMIN_USERNAME, ADMIN_PASSWORD, ADMIN_PASSWORD_HASH,
+ADMIN_TOKEN_TTL.
 See README.md for the full table.
 `;
 
-function config(): Config {
+function config(overrides: Record<string, string> = {}): Config {
   loadDotEnv();
   try {
-    return loadConfig();
+    return loadConfig({ ...process.env, ...overrides });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`spika: ${err.message}\n`);
@@ -100,8 +106,36 @@ async function migrateOnly(): Promise<void> {
   }
 }
 
+/** `spika storage migrate --to s3`: UPLOAD_DIR → bucket, whatever STORAGE says today. */
+async function storage(args: string[], to: string | undefined): Promise<void> {
+  if (args[0] !== "migrate" || to !== "s3") {
+    process.stderr.write(`spika: usage: spika storage migrate --to s3\n`);
+    process.exit(2);
+  }
+  const cfg = config();
+  const target = config({ STORAGE: "s3" });
+  const log = createLogger(cfg);
+  const bucket = await createStore(target);
+  try {
+    await bucket.ping();
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const database = await openMigrated(cfg, log);
+  try {
+    const local = await createStore({ ...cfg, storage: { kind: "local" } });
+    const report = await copyFiles(database.db, local, bucket, (line) => process.stderr.write(`${line}\n`));
+    process.stdout.write(
+      `copied ${report.copied}, already there ${report.skipped}, missing ${report.missing.length}, hash mismatch ${report.corrupt.length}\n`,
+    );
+    if (report.missing.length || report.corrupt.length) process.exitCode = 1;
+  } finally {
+    await database.close();
+  }
+}
+
 async function routes(): Promise<void> {
-  const cfg = { ...config(), databaseUrl: "sqlite::memory:", redisUrl: null, logLevel: "silent" };
+  const cfg: Config = { ...config(), databaseUrl: "sqlite::memory:", redisUrl: null, logLevel: "silent", storage: { kind: "local" } };
   const database = openDatabase(cfg.databaseUrl);
   const list: string[] = [];
   const app = await createApp(await buildContext(cfg, createLogger(cfg), database), { routes: list });
@@ -144,7 +178,10 @@ async function admin(args: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   if (process.argv[2] === "admin") return admin(process.argv.slice(3));
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: { help: { type: "boolean", short: "h" }, to: { type: "string" } },
+  });
   const command = positionals[0] ?? "serve";
   if (values.help || command === "help") {
     process.stdout.write(HELP);
@@ -154,11 +191,17 @@ async function main(): Promise<void> {
   if (command === "migrate") return migrateOnly();
   if (command === "routes") return routes();
   if (command === "worker") return worker();
+  if (command === "storage") return storage(positionals.slice(1), values.to);
   process.stderr.write(`spika: unknown command "${command}"\n\n${HELP}`);
   process.exit(2);
 }
 
 main().catch((err) => {
+  // Settings that only show their problem at start (a missing bucket) fail in one line too.
+  if (err instanceof ConfigError) {
+    process.stderr.write(`spika: ${err.message}\n`);
+    process.exit(1);
+  }
   process.stderr.write(`spika: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
   process.exit(1);
 });

@@ -10,6 +10,7 @@ import { createSmsSender } from "./providers/sms.js";
 import { LocalBus, type EventBus } from "./realtime/bus.js";
 import type { RecordingSink } from "./realtime/events.js";
 import { SseHub } from "./realtime/hub.js";
+import { openStore } from "./storage/index.js";
 
 export interface RunningServer {
   app: App;
@@ -80,6 +81,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
 
 export async function startServer(config: Config, log: Logger = createLogger(config), opts: ServerOptions = {}): Promise<RunningServer> {
   if (config.isTest) log.warn("IS_TEST=1: every verification code is 000000 and no SMS is sent. Never use this in production.");
+  await openStore(config, (err) => log.warn({ err }, "file store unreachable at start: file routes answer 503 until it is back"));
   const database = await openMigrated(config, log);
   const ctx = await buildContext(config, log, database, opts);
   const app = await createApp(ctx);

@@ -7,7 +7,7 @@ import { request as httpRequest } from "node:http";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import sharp from "sharp";
-import { call, signUp, startTestServer, type Res, type SignedUp, type TestServer } from "./helpers.js";
+import { assertError, call, signUp, startTestServer, storage, type Res, type SignedUp, type TestServer } from "./helpers.js";
 import { sweepIdleUploads } from "../src/modules/files/actions.js";
 
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -139,6 +139,12 @@ describe("files: upload, verify, download", () => {
     assert.equal(sha256(asPath.bytes), sha256(bytes));
     const check = await call(server, "GET", `/api/upload/files/check/${clientId}`, { token: alice.token });
     assert.equal(check.status, 404);
+  });
+
+  it("takes large chunks (16 MB, 22 MB of base64 in one body)", async () => {
+    const bytes = randomBytes(16 * 1024 * 1024);
+    const file = await uploadFile(server, alice.token, bytes, { sizes: [bytes.length] });
+    assert.deepEqual((await download(server, `/api/upload/files/${file.id}`)).bytes, bytes);
   });
 
   it("the /api/uploads alias takes chunks, checks and verifies too", async () => {
@@ -554,16 +560,12 @@ describe("files: upload, verify, download", () => {
       assert.equal((await res.arrayBuffer()).byteLength, 0);
     });
 
-    it("an empty file downloads as 0 bytes", async () => {
+    it("an empty chunk is refused (400 naming the chunk), so no empty upload reaches verify", async () => {
       const clientId = newClientId();
-      await postChunk(server, alice.token, clientId, 0, Buffer.alloc(0));
+      const res = await postChunk(server, alice.token, clientId, 0, Buffer.alloc(0));
+      assertError(res, 400, /chunk/);
       const v = await call(server, "POST", "/api/upload/files/verify", { token: alice.token, body: verifyBody(clientId, Buffer.alloc(0), 1) });
-      assert.equal(v.status, 200, v.text);
-      assert.equal(v.body.data.file.size, 0);
-      const res = await download(server, `/api/upload/files/${v.body.data.file.id}`);
-      assert.equal(res.status, 200);
-      assert.equal(res.bytes.length, 0);
-      assert.equal((await download(server, `/api/upload/files/${v.body.data.file.id}`, { range: "bytes=0-1" })).status, 416);
+      assert.equal(v.status, 410, v.text);
     });
   });
 
@@ -696,6 +698,58 @@ describe("files: FILES_REQUIRE_AUTH off (default)", () => {
   });
 });
 
+describe("files: upload quotas and chunk encoding", () => {
+  let server: TestServer;
+  let alice: SignedUp;
+  let bob: SignedUp;
+  before(async () => {
+    server = await startTestServer({ MAX_FILE_SIZE: "800", UPLOAD_PENDING_QUOTA: "1000" });
+    alice = await signUp(server);
+    bob = await signUp(server);
+  });
+  after(() => server.close());
+
+  it("a user's unverified chunks are capped by UPLOAD_PENDING_QUOTA (413); verify frees the room; others are not affected", async () => {
+    const a = newClientId();
+    const b = newClientId();
+    const bytesA = randomBytes(600);
+    await sendChunks(server, alice.token, a, split(bytesA, [300]));
+    assert.equal((await postChunk(server, alice.token, b, 0, randomBytes(300))).status, 200);
+    // Re-sending a chunk does not count it twice.
+    assert.equal((await postChunk(server, alice.token, b, 0, randomBytes(300))).status, 200);
+    assertError(await postChunk(server, alice.token, b, 1, randomBytes(200)), 413, /UPLOAD_PENDING_QUOTA/);
+    assert.deepEqual((await call(server, "GET", `/api/upload/files/check/${b}`, { token: alice.token })).body.data.uploadedChunks, [0]);
+    assert.equal((await postChunk(server, bob.token, newClientId(), 0, randomBytes(700))).status, 200);
+
+    const v = await call(server, "POST", "/api/upload/files/verify", { token: alice.token, body: verifyBody(a, bytesA, 2) });
+    assert.equal(v.status, 200, v.text);
+    assert.equal((await postChunk(server, alice.token, b, 1, randomBytes(200))).status, 200);
+  });
+
+  it("a chunk that is not base64 → 400 naming the chunk, and nothing is stored", async () => {
+    for (const chunk of ["!!!!", "abc=d", "ab cd", "a", "====", "\u0000AAA"]) {
+      const clientId = newClientId();
+      const res = await call(server, "POST", "/api/upload/files", { token: alice.token, body: { chunk, offset: 0, clientId } });
+      assertError(res, 400, /chunk/);
+      assert.equal((await call(server, "GET", `/api/upload/files/check/${clientId}`, { token: alice.token })).status, 404, chunk);
+    }
+  });
+
+  it("base64 with line breaks, without padding or URL-safe is read as the same bytes", async () => {
+    const bytes = Buffer.from([0xfb, 0xff, 0xfe, 0x01, 0x02]);
+    const clientId = newClientId();
+    const forms = [bytes.toString("base64").replace(/(.{4})/g, "$1\r\n"), bytes.toString("base64url")];
+    for (const [offset, chunk] of forms.entries()) {
+      const res = await call(server, "POST", "/api/upload/files", { token: alice.token, body: { chunk, offset, clientId } });
+      assert.equal(res.status, 200, res.text);
+    }
+    const both = Buffer.concat([bytes, bytes]);
+    const v = await call(server, "POST", "/api/upload/files/verify", { token: alice.token, body: verifyBody(clientId, both, 2) });
+    assert.equal(v.status, 200, v.text);
+    assert.deepEqual((await download(server, `/api/upload/files/${v.body.data.file.id}`)).bytes, both);
+  });
+});
+
 describe("files: limits, disk failures and housekeeping", () => {
   let server: TestServer;
   let user: SignedUp;
@@ -705,18 +759,27 @@ describe("files: limits, disk failures and housekeeping", () => {
   });
   after(() => server.close());
 
-  it("a file beyond MAX_FILE_SIZE → 413; exactly the limit passes", async () => {
+  it("a chunk that takes the upload beyond MAX_FILE_SIZE → 413; exactly the limit passes", async () => {
     const big = randomBytes(100_001);
     const clientId = newClientId();
-    await sendChunks(server, user.token, clientId, split(big, [40_000]));
-    const v = await call(server, "POST", "/api/upload/files/verify", { token: user.token, body: verifyBody(clientId, big, 3) });
-    assert.equal(v.status, 413);
-    assert.equal(v.body.status, "error");
-    const fits = await uploadFile(server, user.token, big.subarray(0, 100_000), { sizes: [40_000] });
-    assert.equal(fits.size, 100_000);
+    const chunks = split(big, [40_000]);
+    await sendChunks(server, user.token, clientId, chunks.slice(0, 2));
+    assertError(await postChunk(server, user.token, clientId, 2, chunks[2]), 413, /MAX_FILE_SIZE/);
+    const check = await call(server, "GET", `/api/upload/files/check/${clientId}`, { token: user.token });
+    assert.deepEqual(check.body.data.uploadedChunks, [0, 1]);
+    // Re-sending a chunk replaces its size: a smaller last chunk fits.
+    assert.equal((await postChunk(server, user.token, clientId, 2, chunks[2].subarray(0, 19_999))).status, 200);
+    assertError(await postChunk(server, user.token, clientId, 3, randomBytes(2)), 413, /MAX_FILE_SIZE/);
+    const fits = big.subarray(0, 100_000);
+    assert.equal((await postChunk(server, user.token, clientId, 2, fits.subarray(80_000))).status, 200);
+    const v = await call(server, "POST", "/api/upload/files/verify", { token: user.token, body: verifyBody(clientId, fits, 3) });
+    assert.equal(v.status, 200, v.text);
+    assert.equal(v.body.data.file.size, 100_000);
   });
 
-  it("a storage failure on verify is a 5xx envelope, leaves no File row and keeps the chunks", async () => {
+  const diskOnly = { skip: storage === "s3" ? "a local disk failure (test/s3.test.ts takes the object store down)" : false };
+
+  it("a storage failure on verify is a 5xx envelope, leaves no File row and keeps the chunks", diskOnly, async () => {
     const bytes = randomBytes(1000);
     const clientId = newClientId();
     await postChunk(server, user.token, clientId, 0, bytes);
@@ -738,7 +801,7 @@ describe("files: limits, disk failures and housekeeping", () => {
     assert.deepEqual((await download(server, `/api/upload/files/${again.body.data.file.id}`)).bytes, bytes);
   });
 
-  it("a storage failure on a chunk is a 5xx envelope", async () => {
+  it("a storage failure on a chunk is a 5xx envelope", diskOnly, async () => {
     const chunksDir = join(server.dataDir, "uploads", "chunks");
     rmSync(chunksDir, { recursive: true, force: true });
     writeFileSync(chunksDir, "blocker");

@@ -10,6 +10,7 @@ import pino from "pino";
 import { loadConfig } from "../src/config.js";
 import { startServer, type RunningServer } from "../src/server.js";
 import { RecordingSink } from "../src/realtime/events.js";
+import { sharedS3 } from "./s3.js";
 
 export interface TestServer extends RunningServer {
   /** Events handed to the sink after commit (until the real-time hub replaces the sink). */
@@ -20,6 +21,9 @@ export interface TestServer extends RunningServer {
 const basePgUrl = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : null;
 
 export const engine = basePgUrl ? "postgres" : "sqlite";
+
+/** TEST_STORAGE=s3 runs every test server on a fresh bucket of a real S3 server (test/s3.ts). */
+export const storage = process.env.TEST_STORAGE === "s3" ? "s3" : "local";
 
 export async function freshPostgres(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `spika_test_${randomBytes(6).toString("hex")}`;
@@ -76,6 +80,7 @@ export interface TestServerOptions {
 
 /** Starts a server with test defaults (IS_TEST=1, RATE_LIMIT=off, port 0) plus `env`. */
 export async function startTestServer(env: Record<string, string> = {}, opts: TestServerOptions = {}): Promise<TestServer> {
+  if (storage === "s3" && !env.STORAGE) env = { ...(await (await sharedS3()).bucketEnv()), ...env };
   const dataDir = opts.database?.dataDir ?? mkdtempSync(join(tmpdir(), "spika-test-"));
   const pgDb = !opts.database && basePgUrl && !env.DATABASE_URL ? await freshPostgres() : null;
   const config = loadConfig({

@@ -155,6 +155,13 @@ export interface UploadsTable {
   modifiedAt: number;
 }
 
+/** One chunk of an upload in progress; its bytes are at `chunks/<upload dir>/<idx>` in the store. */
+export interface UploadChunksTable {
+  uploadId: number;
+  idx: number;
+  size: number;
+}
+
 export interface NotesTable {
   id: Generated<number>;
   roomId: number;
@@ -268,6 +275,7 @@ export interface DB {
   messageRecords: MessageRecordsTable;
   files: FilesTable;
   uploads: UploadsTable;
+  uploadChunks: UploadChunksTable;
   notes: NotesTable;
   webhooks: WebhooksTable;
   apiKeys: ApiKeysTable;

@@ -1,13 +1,13 @@
 // FileStore over a local folder (UPLOAD_DIR). Keys map to paths below the root; every write
 // goes to root/tmp first and is renamed into place, so a reader never sees half a file.
 import { createReadStream, createWriteStream, open as openCallback } from "node:fs";
-import { link, mkdir, readdir, rename, rm, stat, unlink } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat, unlink } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import { join, resolve, sep } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { promisify } from "node:util";
-import type { ByteRange, FileStore, StoredObject } from "./index.js";
+import { StoreUnavailableError, type ByteRange, type FileStore, type StoredObject } from "./index.js";
 
 const openFd = promisify(openCallback);
 
@@ -87,15 +87,6 @@ export class LocalStore implements FileStore {
     }
   }
 
-  async move(from: string, to: string): Promise<void> {
-    const source = this.localPath(from);
-    const target = this.localPath(to);
-    await mkdir(join(target, ".."), { recursive: true });
-    // link() refuses an existing target (rename would silently replace it).
-    await link(source, target);
-    await unlink(source);
-  }
-
   async list(prefix: string): Promise<string[]> {
     try {
       return await readdir(this.dirPath(prefix));
@@ -107,5 +98,14 @@ export class LocalStore implements FileStore {
 
   async deletePrefix(prefix: string): Promise<void> {
     await rm(this.dirPath(prefix), { recursive: true, force: true });
+  }
+
+  /** The folder is created on the first write; one that exists must be readable. */
+  async ping(): Promise<void> {
+    try {
+      await stat(this.root);
+    } catch (err) {
+      if (!isMissing(err)) throw new StoreUnavailableError(`UPLOAD_DIR ${this.root} cannot be read`, { cause: err });
+    }
   }
 }

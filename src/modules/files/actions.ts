@@ -6,15 +6,16 @@
 // could not start an upload with that clientId either).
 //
 // Storage keys: chunks under `chunks/<sha256(userId:clientId)>/<index>`, assembled files under
-// `files/<encodeURIComponent(clientId)>`, work in progress under `tmp/`. A clientId never
-// becomes a raw path segment.
-import { createHash, randomBytes } from "node:crypto";
+// `files/<encodeURIComponent(clientId)>`. A clientId never becomes a raw path segment. Which
+// chunks arrived, and their sizes, are `upload_chunks` rows: every instance sees them, and the
+// limits (MAX_FILE_SIZE per upload, UPLOAD_PENDING_QUOTA per user) count from there.
+import { createHash } from "node:crypto";
 import { transact, type AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
 import { isUniqueViolation } from "../../db/errors.js";
 import type { FileRow } from "../../db/schema.js";
 import { HttpError, badRequest, conflict, forbidden, notFound } from "../../http/errors.js";
-import { storeFor, type FileStore } from "../../storage/index.js";
+import { StoreUnavailableError, storeFor, type FileStore } from "../../storage/index.js";
 import { findFileByClientId, findUpload } from "./queries.js";
 import { publicPath } from "./views.js";
 
@@ -49,19 +50,33 @@ export function fileKey(clientId: string): string {
   return `files/${encoded.length <= 200 ? encoded : `%%${sha256Hex(clientId)}`}`;
 }
 
-async function chunkIndexes(store: FileStore, prefix: string): Promise<number[]> {
-  const names = await store.list(prefix);
-  return names
-    .filter((n) => /^\d+$/.test(n))
-    .map(Number)
-    .sort((a, b) => a - b);
+/** The chunks received so far for an upload, by index. */
+const chunksOf = (ctx: AppContext, uploadId: number) =>
+  ctx.db.selectFrom("uploadChunks").select(["idx", "size"]).where("uploadId", "=", uploadId).orderBy("idx").execute();
+
+// Plain character classes: linear on multi-megabyte chunks (grouped repetition overflows the stack).
+const BASE64 = /^[A-Za-z0-9+/]*(={0,2})$/;
+const BASE64URL = /^[A-Za-z0-9_-]*(={0,2})$/;
+
+/** The bytes of a chunk: base64 (standard or URL-safe, padding optional, line breaks allowed), never empty. */
+export function decodeChunk(chunk: string): Buffer {
+  const text = chunk.replace(/[\r\n]/g, "");
+  if (text === "") throw badRequest("Invalid params: chunk must not be empty");
+  const standard = BASE64.exec(text);
+  const match = standard ?? BASE64URL.exec(text);
+  const padding = match?.[1] ?? "";
+  // A lone sixth-bit character cannot end base64; padding, when present, completes a quantum.
+  if (!match || (text.length - padding.length) % 4 === 1 || (padding !== "" && text.length % 4 !== 0)) {
+    throw badRequest("Invalid params: chunk must be base64");
+  }
+  return Buffer.from(text, standard ? "base64" : "base64url");
 }
 
 const isDiskFull = (err: unknown) => ["ENOSPC", "EDQUOT"].includes((err as NodeJS.ErrnoException)?.code ?? "");
 
-/** Storage failures: logged with their cause; a full disk is 507, anything else the usual 500. */
+/** Storage failures: logged with their cause; a full disk is 507, an unreachable store 503 (the app's error handler), anything else the usual 500. */
 function storageFailure(ctx: AppContext, err: unknown, what: string): unknown {
-  if (err instanceof HttpError) return err;
+  if (err instanceof HttpError || err instanceof StoreUnavailableError) return err;
   if (isDiskFull(err)) {
     ctx.log.error({ err }, `storage full while ${what}`);
     return new HttpError(507, "Insufficient storage");
@@ -70,8 +85,8 @@ function storageFailure(ctx: AppContext, err: unknown, what: string): unknown {
   return err instanceof Error ? Object.assign(err, { message: `${err.message} (while ${what})` }) : err;
 }
 
-/** Creates or refreshes the caller's upload; 403 when another user holds the clientId, 409 while it is verified. */
-async function touchUpload(ctx: AppContext, userId: number, clientId: string): Promise<void> {
+/** Creates or refreshes the caller's upload (its id); 403 when another user holds the clientId, 409 while it is verified. */
+async function touchUpload(ctx: AppContext, userId: number, clientId: string): Promise<number> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const now = Date.now();
     await ctx.db
@@ -85,8 +100,9 @@ async function touchUpload(ctx: AppContext, userId: number, clientId: string): P
       .where("clientId", "=", clientId)
       .where("userId", "=", userId)
       .where("status", "=", "open")
+      .returning("id")
       .executeTakeFirst();
-    if (Number(updated.numUpdatedRows) > 0) return;
+    if (updated) return Number(updated.id);
     const row = await findUpload(ctx.db, clientId);
     if (!row) continue; // swept between the two statements
     if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
@@ -101,17 +117,60 @@ export interface ChunkInput {
   chunk: string;
 }
 
+/**
+ * Records the size of chunk `offset` before its bytes are written, in one transaction with the
+ * limits it must respect: the upload's chunks within MAX_FILE_SIZE, the user's chunks of all
+ * unverified uploads within UPLOAD_PENDING_QUOTA (413 otherwise). A re-sent chunk counts once.
+ */
+async function reserveChunk(ctx: AppContext, userId: number, uploadId: number, idx: number, size: number): Promise<number | null> {
+  const { maxFileSize, uploadPendingQuota } = ctx.config;
+  return transact(ctx, async (tx) => {
+    // Concurrent chunks of one user (on any instance) count one after another.
+    if (ctx.dialect === "postgres") await tx.selectFrom("users").select("id").where("id", "=", userId).forUpdate().execute();
+    const held = await tx
+      .selectFrom("uploadChunks as c")
+      .innerJoin("uploads as u", "u.id", "c.uploadId")
+      .select((eb) => [
+        eb.fn.coalesce(eb.fn.sum<number>("c.size"), eb.lit(0)).as("user"),
+        eb.fn.coalesce(eb.fn.sum<number>(eb.case().when("c.uploadId", "=", uploadId).then(eb.ref("c.size")).else(0).end()), eb.lit(0)).as("upload"),
+      ])
+      .where("u.userId", "=", userId)
+      .where((eb) => eb.not(eb.and([eb("c.uploadId", "=", uploadId), eb("c.idx", "=", idx)])))
+      .executeTakeFirstOrThrow();
+    if (Number(held.upload) + size > maxFileSize) throw new HttpError(413, `The upload's chunks exceed MAX_FILE_SIZE (${maxFileSize} bytes)`);
+    if (Number(held.user) + size > uploadPendingQuota) {
+      throw new HttpError(413, `Unverified uploads of this user exceed UPLOAD_PENDING_QUOTA (${uploadPendingQuota} bytes): verify or wait for idle ones to expire`);
+    }
+    const previous = await tx.selectFrom("uploadChunks").select("size").where("uploadId", "=", uploadId).where("idx", "=", idx).executeTakeFirst();
+    await tx
+      .insertInto("uploadChunks")
+      .values({ uploadId, idx, size })
+      .onConflict((oc) => oc.columns(["uploadId", "idx"]).doUpdateSet({ size }))
+      .execute();
+    return previous ? Number(previous.size) : null;
+  });
+}
+
+/** Puts a reservation back after the bytes could not be written. */
+async function unreserveChunk(ctx: AppContext, uploadId: number, idx: number, previous: number | null): Promise<void> {
+  if (previous === null) await ctx.db.deleteFrom("uploadChunks").where("uploadId", "=", uploadId).where("idx", "=", idx).execute();
+  else await ctx.db.updateTable("uploadChunks").set({ size: previous }).where("uploadId", "=", uploadId).where("idx", "=", idx).execute();
+}
+
 /** §5.1: stores chunk `offset` (an index) of the caller's upload; answers the indexes received so far. */
 export async function uploadChunk(ctx: AppContext, userId: number, input: ChunkInput): Promise<number[]> {
   const { clientId, offset } = input;
   checkClientId(clientId);
+  const bytes = decodeChunk(input.chunk);
   if (await findFileByClientId(ctx.db, clientId)) throw badRequest("File with that clientId already exists");
-  await touchUpload(ctx, userId, clientId);
+  const uploadId = await touchUpload(ctx, userId, clientId);
+  const previous = await reserveChunk(ctx, userId, uploadId, offset, bytes.length);
   const store = storeFor(ctx.config);
   const prefix = chunkPrefix(userId, clientId);
   try {
-    await store.put(`${prefix}${offset}`, Buffer.from(input.chunk, "base64"));
+    await store.put(`${prefix}${offset}`, bytes);
   } catch (err) {
+    await unreserveChunk(ctx, uploadId, offset, previous).catch((e) => ctx.log.error({ err: e, clientId }, "could not release a chunk's reservation"));
     throw storageFailure(ctx, err, "storing a chunk");
   }
   // A verify may have claimed (or finished) the upload while the chunk was written.
@@ -120,7 +179,7 @@ export async function uploadChunk(ctx: AppContext, userId: number, input: ChunkI
     if (!row) await store.deletePrefix(prefix).catch((err) => ctx.log.warn({ err }, "could not remove late chunk"));
     throw conflict("The upload is being verified");
   }
-  return chunkIndexes(store, prefix);
+  return (await chunksOf(ctx, uploadId)).map((c) => Number(c.idx));
 }
 
 /** §5.4: the chunk indexes of the caller's upload in progress. */
@@ -129,11 +188,11 @@ export async function uploadedChunks(ctx: AppContext, userId: number, clientId: 
   const row = await findUpload(ctx.db, clientId);
   if (!row) throw notFound("No upload in progress with that clientId");
   if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
-  return chunkIndexes(storeFor(ctx.config), chunkPrefix(userId, clientId));
+  return (await chunksOf(ctx, Number(row.id))).map((c) => Number(c.idx));
 }
 
-/** Marks the caller's open upload as verifying; exactly one concurrent verify wins. */
-async function claimUpload(ctx: AppContext, userId: number, clientId: string): Promise<void> {
+/** Marks the caller's open upload as verifying (its id); exactly one concurrent verify wins. */
+async function claimUpload(ctx: AppContext, userId: number, clientId: string): Promise<number> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const claimed = await ctx.db
       .updateTable("uploads")
@@ -141,8 +200,9 @@ async function claimUpload(ctx: AppContext, userId: number, clientId: string): P
       .where("clientId", "=", clientId)
       .where("userId", "=", userId)
       .where("status", "=", "open")
+      .returning("id")
       .executeTakeFirst();
-    if (Number(claimed.numUpdatedRows) > 0) return;
+    if (claimed) return Number(claimed.id);
     const row = await findUpload(ctx.db, clientId);
     if (!row) {
       if (await findFileByClientId(ctx.db, clientId)) throw conflict("File with that clientId already exists");
@@ -205,33 +265,28 @@ export interface VerifyInput {
 const metaInt = (v: number | undefined) => (v === undefined ? 0 : Math.min(Math.max(Math.trunc(v), 0), MAX_INT32));
 
 /**
- * §5.2: claims the upload, checks that chunks 0..total-1 are present (410), assembles them in
- * order into a temporary object while hashing (413 beyond MAX_FILE_SIZE, 411 on a hash
- * mismatch — the chunks stay for a retry), moves the bytes into place, then registers the File
- * and drops the chunks. Bytes are written before the row; a failed insert removes them.
+ * §5.2: claims the upload, checks that chunks 0..total-1 are recorded (410), streams them in
+ * order into the file's key while hashing (413 beyond MAX_FILE_SIZE, 411 on a hash mismatch —
+ * the chunks stay for a retry), then registers the File and drops the chunks. Bytes are
+ * written before the row; any failure before the row exists removes them.
  */
 export async function verifyUpload(ctx: AppContext, userId: number, input: VerifyInput): Promise<FileRow> {
   const { clientId } = input;
   checkClientId(clientId);
   if (await findFileByClientId(ctx.db, clientId)) throw conflict("File with that clientId already exists");
-  await claimUpload(ctx, userId, clientId);
+  const uploadId = await claimUpload(ctx, userId, clientId);
 
   const store = storeFor(ctx.config);
   const prefix = chunkPrefix(userId, clientId);
   const maxSize = ctx.config.maxFileSize;
-  const tmpKey = `tmp/${Date.now()}-${randomBytes(8).toString("hex")}`;
+  const key = fileKey(clientId);
+  let written = false;
   let registered = false;
   try {
-    const present = new Set(await chunkIndexes(store, prefix));
-    if (present.size < input.total) throw new HttpError(410, "Not all chunks are uploaded");
-    for (let i = 0; i < input.total; i++) if (!present.has(i)) throw new HttpError(410, "Not all chunks are uploaded");
-    let expectedSize = 0;
-    for (let i = 0; i < input.total; i++) {
-      const s = await store.stat(`${prefix}${i}`);
-      if (!s) throw new HttpError(410, "Not all chunks are uploaded");
-      expectedSize += s.size;
-      if (expectedSize > maxSize) throw new HttpError(413, `File is larger than ${maxSize} bytes`);
-    }
+    const chunks = (await chunksOf(ctx, uploadId)).filter((c) => Number(c.idx) < input.total);
+    if (chunks.length < input.total) throw new HttpError(410, "Not all chunks are uploaded");
+    const expectedSize = chunks.reduce((sum, c) => sum + Number(c.size), 0);
+    if (expectedSize > maxSize) throw new HttpError(413, `File is larger than ${maxSize} bytes`);
 
     const hash = createHash("sha256");
     let size = 0;
@@ -250,15 +305,13 @@ export async function verifyUpload(ctx: AppContext, userId: number, input: Verif
         }
       }
     }
-    await store.put(tmpKey, assemble());
+    // Straight to the file's key: no File row names it yet (we hold the upload), so nothing
+    // serves these bytes before the row below exists, and a bad hash removes them.
+    written = true;
+    await store.put(key, assemble());
     const sha256 = hash.digest("hex");
     const expected = input.fileHash.trim().toLowerCase();
     if (expected !== "" && expected !== sha256) throw new HttpError(411, "Hash doesn't match");
-
-    const key = fileKey(clientId);
-    // No File row has this clientId and we hold the upload, so bytes already there are debris.
-    await store.delete(key);
-    await store.move(tmpKey, key);
 
     const meta = input.metaData ?? {};
     let width = metaInt(meta.width);
@@ -296,7 +349,6 @@ export async function verifyUpload(ctx: AppContext, userId: number, input: Verif
         return file;
       });
     } catch (err) {
-      await store.delete(key).catch((e) => ctx.log.error({ err: e, key }, "could not remove bytes of an unregistered file"));
       if (isUniqueViolation(err)) throw conflict("File with that clientId already exists");
       throw err;
     }
@@ -305,7 +357,7 @@ export async function verifyUpload(ctx: AppContext, userId: number, input: Verif
     return row;
   } catch (err) {
     if (!registered) {
-      await store.delete(tmpKey).catch(() => undefined);
+      if (written) await store.delete(key).catch((e) => ctx.log.error({ err: e, key }, "could not remove bytes of an unregistered file"));
       await releaseUpload(ctx, userId, clientId).catch((e) => ctx.log.error({ err: e, clientId }, "could not reopen upload"));
     }
     throw storageFailure(ctx, err, "assembling a file");

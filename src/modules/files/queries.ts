@@ -75,3 +75,7 @@ export async function maySeeFile(db: Db, dialect: Dialect, userId: number, file:
     .executeTakeFirst();
   return row !== undefined;
 }
+
+/** A page of stored files by id, for tools that walk every file (storage migration). */
+export const filesAfter = (db: Db, afterId: number, limit: number) =>
+  db.selectFrom("files").select(["id", "clientId", "size", "sha256"]).where("id", ">", afterId).orderBy("id").limit(limit).execute();

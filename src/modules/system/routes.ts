@@ -3,6 +3,7 @@ import { sql } from "kysely";
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { Envelope, ok } from "../../http/schema.js";
+import { storeFor } from "../../storage/index.js";
 
 export default async function systemRoutes(app: App): Promise<void> {
   const { ctx } = app;
@@ -12,7 +13,7 @@ export default async function systemRoutes(app: App): Promise<void> {
     {
       schema: {
         tags: ["System"],
-        summary: "Health: 200 once the database answers; status degraded while Redis is unreachable",
+        summary: "Health: 200 once the database answers; status degraded while Redis or the file store is unreachable",
         response: {
           200: Type.Object({ status: Type.String(), message: Type.Optional(Type.String()) }),
           503: Type.Object({ status: Type.String(), message: Type.String() }),
@@ -28,6 +29,13 @@ export default async function systemRoutes(app: App): Promise<void> {
       }
       // Requests keep working without Redis; only other instances' streams miss events.
       if (!ctx.bus.healthy()) return { status: "degraded", message: "redis unreachable: real-time events stay on this instance" };
+      // Without the file store only file routes fail (503); the rest of the API keeps working.
+      try {
+        await storeFor(ctx.config).ping();
+      } catch (err) {
+        ctx.log.warn({ err }, "health check: file store unreachable");
+        return { status: "degraded", message: "file store unreachable: file uploads and downloads answer 503" };
+      }
       return { status: "ok" };
     },
   );
