@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// The `spika` command: serve (default), migrate, routes, worker, --help.
+// The `spika` command: serve (default), migrate, routes, worker, --help, --version.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
 import { createApp } from "./app.js";
@@ -7,8 +10,9 @@ import { migrate, openDatabase } from "./db/index.js";
 import { createWorker } from "./jobs/index.js";
 import type { Logger } from "pino";
 import { buildContext, createLogger, openMigrated, startServer } from "./server.js";
+import { explainStartupError } from "./startupErrors.js";
 
-const HELP = `Usage: spika [command]
+const HELP = `Usage: spika [command] [--help] [--version]
 
 Commands:
   serve     start the HTTP server (default); applies migrations first
@@ -23,10 +27,14 @@ WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEV
 See README.md for the full table.
 `;
 
+/** The settings once loaded, so that a start-up failure can be explained in their terms. */
+let loaded: Config | null = null;
+
 function config(): Config {
   loadDotEnv();
   try {
-    return loadConfig();
+    loaded = loadConfig();
+    return loaded;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`spika: ${err.message}\n`);
@@ -106,9 +114,34 @@ async function routes(): Promise<void> {
   await database.close();
 }
 
+/** The version in the package.json above this file (src/ when run from sources, dist/bundle/ when built). */
+function version(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  }
+  return "unknown";
+}
+
+function fail(line: string, code: number): never {
+  process.stderr.write(`spika: ${line}\n`);
+  process.exit(code);
+}
+
 async function main(): Promise<void> {
-  const { positionals, values } = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" } } });
+  let args: ReturnType<typeof parseArgs<{ allowPositionals: true; options: { help: { type: "boolean"; short: "h" }; version: { type: "boolean"; short: "v" } } }>>;
+  try {
+    args = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } } });
+  } catch (err) {
+    const option = /'([^']+)'/.exec((err as Error).message)?.[1];
+    fail(`${option ? `unknown option ${option}` : (err as Error).message}: see spika --help`, 2);
+  }
+  const { positionals, values } = args;
   const command = positionals[0] ?? "serve";
+  if (values.version) {
+    process.stdout.write(`spika ${version()}\n`);
+    return;
+  }
   if (values.help || command === "help") {
     process.stdout.write(HELP);
     return;
@@ -122,6 +155,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`spika: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
+  const explained = loaded && explainStartupError(err, loaded);
+  fail(explained || (err instanceof Error ? (err.stack ?? err.message) : String(err)), 1);
 });
