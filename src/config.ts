@@ -26,6 +26,8 @@ export interface Config {
   fcmServiceAccount: string | null;
   fcmBaseUrl: string;
   logLevel: string;
+  /** `pretty`: one readable line per entry; `json`: pino's JSON lines (LOG_FORMAT, default by terminal). */
+  logFormat: "pretty" | "json";
   /** Run the job worker inside the server (JOB_WORKER=on); `spika worker` runs it separately. */
   jobWorker: boolean;
   /** First retry delay of a failed job; later ones double (src/jobs/queue.ts). */
@@ -78,7 +80,7 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   return value.replace(/\/+$/, "");
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, stdoutIsTerminal = process.stdout.isTTY === true): Config {
   const databaseUrl = text(env, "DATABASE_URL", "sqlite:./data/spika.db");
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(`DATABASE_URL=${shown(databaseUrl)} is not valid: use sqlite:<path>, sqlite::memory: or postgres://…`);
@@ -111,6 +113,9 @@ export function loadConfig(env: Env = process.env): Config {
   const logLevel = text(env, "LOG_LEVEL", "info");
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL=${logLevel} is not valid: use one of ${LOG_LEVELS.join(", ")}`);
 
+  const logFormat = text(env, "LOG_FORMAT", stdoutIsTerminal ? "pretty" : "json");
+  if (logFormat !== "pretty" && logFormat !== "json") throw new ConfigError(`LOG_FORMAT=${logFormat} is not valid: use pretty or json`);
+
   const rateLimitRaw = text(env, "RATE_LIMIT", "on").toLowerCase();
   if (rateLimitRaw !== "on" && rateLimitRaw !== "off") throw new ConfigError(`RATE_LIMIT=${rateLimitRaw} is not valid: use on or off`);
 
@@ -139,6 +144,7 @@ export function loadConfig(env: Env = process.env): Config {
     fcmServiceAccount,
     fcmBaseUrl: url(env, "FCM_BASE_URL", "https://fcm.googleapis.com", ["http:", "https:"]),
     logLevel,
+    logFormat,
     jobWorker: flag(env, "JOB_WORKER", true),
     jobRetryBaseMs: integer(env, "JOB_RETRY_BASE_MS", 2000, 1, 3_600_000),
     jobLeaseMs: integer(env, "JOB_LEASE_MS", 60_000, 1000, 3_600_000),

@@ -1,6 +1,7 @@
 // Start-up failures an operator can fix, as one line naming the cause and what to check; a
 // stack trace helps nobody who only mistyped a port or a database name.
 import type { Config } from "./config.js";
+import { describeDatabase } from "./log.js";
 
 interface SystemError {
   code?: string;
@@ -8,17 +9,6 @@ interface SystemError {
   address?: string;
   port?: number;
   errors?: SystemError[];
-}
-
-/** A database URL as it may appear in a log line: host, port and name, never the password. */
-export function describeDatabase(databaseUrl: string): string {
-  if (databaseUrl.startsWith("sqlite:")) return `SQLite ${databaseUrl.slice("sqlite:".length)}`;
-  try {
-    const u = new URL(databaseUrl);
-    return `PostgreSQL ${u.hostname}:${u.port || 5432}/${decodeURIComponent(u.pathname.slice(1)) || "(default)"}`;
-  } catch {
-    return "PostgreSQL";
-  }
 }
 
 const UNREACHABLE = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ECONNRESET"]);
