@@ -7,6 +7,8 @@ import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
 import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
+import { BackupError, backupSqlite } from "./db/backup.js";
+import { describeDatabase } from "./log.js";
 import { createWorker } from "./jobs/index.js";
 import type { Logger } from "pino";
 import { buildContext, createLogger, openMigrated, startServer } from "./server.js";
@@ -20,6 +22,9 @@ Commands:
   routes    print every registered route as "METHOD /path" and exit
   worker    run the background job worker only (push, SMS, webhooks) until SIGINT/SIGTERM;
             applies migrations first. Servers also run one unless JOB_WORKER=off
+  backup <file>
+            copy the SQLite database into a new file while servers keep running
+            (PostgreSQL: use pg_dump)
 
 Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
@@ -103,6 +108,18 @@ async function migrateOnly(): Promise<void> {
   }
 }
 
+async function backup(destination: string | undefined): Promise<void> {
+  if (!destination) fail("backup needs a file name: spika backup <file>", 2);
+  const cfg = config();
+  try {
+    const pages = await backupSqlite(cfg.databaseUrl, destination);
+    process.stdout.write(`backed up ${describeDatabase(cfg.databaseUrl)} to ${destination} (${pages} pages)\n`);
+  } catch (err) {
+    if (err instanceof BackupError) fail(err.message, 1);
+    throw err;
+  }
+}
+
 async function routes(): Promise<void> {
   const cfg = { ...config(), databaseUrl: "sqlite::memory:", redisUrl: null, logLevel: "silent" };
   const database = openDatabase(cfg.databaseUrl);
@@ -150,6 +167,7 @@ async function main(): Promise<void> {
   if (command === "migrate") return migrateOnly();
   if (command === "routes") return routes();
   if (command === "worker") return worker();
+  if (command === "backup") return backup(positionals[1]);
   process.stderr.write(`spika: unknown command "${command}"\n\n${HELP}`);
   process.exit(2);
 }
