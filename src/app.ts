@@ -20,6 +20,7 @@ import { HttpError } from "./http/errors.js";
 import { loggableUrl } from "./log.js";
 import { registerAuth } from "./http/auth.js";
 import { registerMetrics } from "./http/metrics.js";
+import { registerWebApps } from "./http/webApps.js";
 import { serializerCompiler } from "./http/serialization.js";
 import { describeValidationError, validatorCompiler } from "./http/validation.js";
 import { authenticateDevice } from "./modules/auth/actions.js";
@@ -160,5 +161,6 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
     await routes(app);
   }
+  if (ctx.config.webAppDir) await registerWebApps(app, ctx.config.webAppDir);
   return app;
 }
