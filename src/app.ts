@@ -17,7 +17,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import type { Logger } from "pino";
 import type { AppContext } from "./context.js";
 import { HttpError } from "./http/errors.js";
-import { loggableUrl } from "./log.js";
+import { logAccess } from "./log.js";
 import { registerAuth } from "./http/auth.js";
 import { registerMetrics } from "./http/metrics.js";
 import { registerWebApps } from "./http/webApps.js";
@@ -99,14 +99,10 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     for (const m of methods) if (m !== "HEAD") opts.routes?.push(`${m} ${route.url}`);
   });
 
-  // One access line per request, written after the response (so it has the status and time).
-  // Only the route's path and a query with secrets masked: tokens never reach the log.
+  // One access line per request, written after the response (so it has the status and time);
+  // event streams write theirs when they close (src/modules/sse/routes.ts).
   if (ctx.log.isLevelEnabled("info")) {
-    app.addHook("onResponse", async (request, reply) => {
-      const url = loggableUrl(request.url);
-      const ms = Math.round(reply.elapsedTime * 10) / 10;
-      request.log.info({ method: request.method, url, route: request.routeOptions.url, status: reply.statusCode, ms }, `${request.method} ${url} ${reply.statusCode} ${ms} ms`);
-    });
+    app.addHook("onResponse", async (request, reply) => logAccess(request, reply.statusCode, reply.elapsedTime));
   }
 
   // §1.1 CORS: every response, and any OPTIONS request is answered 200 with an empty body.

@@ -1,6 +1,7 @@
 // The server's log: JSON lines for collectors, or one readable line per entry on a terminal
 // (LOG_FORMAT=pretty|json; by default pretty when stdout is a terminal).
 import pino, { type Logger } from "pino";
+import type { FastifyRequest } from "fastify";
 import type { Config } from "./config.js";
 
 const LEVELS: Record<number, { name: string; color: number }> = {
@@ -50,6 +51,16 @@ export function createLogger(config: Pick<Config, "logLevel" | "logFormat">): Lo
   // Asynchronous: a burst of access lines becomes a few large writes instead of one write per
   // request; pino flushes what is left when the process exits.
   return pino({ level: config.logLevel }, pino.destination({ dest: 1, sync: false }));
+}
+
+/**
+ * The access line of a request: method, URL (secrets masked), route, status and time. Written
+ * once the answer is complete, or, for an event stream, when it closes.
+ */
+export function logAccess(request: FastifyRequest, status: number, elapsedMs: number): void {
+  const url = loggableUrl(request.url);
+  const ms = Math.round(elapsedMs * 10) / 10;
+  request.log.info({ method: request.method, url, route: request.routeOptions.url, status, ms }, `${request.method} ${url} ${status} ${ms} ms`);
 }
 
 /** Query parameters whose values never reach a log line (access tokens ride in /api/sse?accesstoken=). */

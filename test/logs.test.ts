@@ -59,8 +59,9 @@ describe("access lines", () => {
     const stream = await openStream(server.url, alice.token, "query");
     await stream.next((e) => e.type === "PING");
     stream.close();
-    await call(server, "GET", "/health?after=sse");
-    await lineMatching(() => lines, /\/health\?after=sse/);
+    const sse = JSON.parse(await lineMatching(() => lines, /GET \/api\/sse/));
+    assert.equal(sse.url, "/api/sse?accesstoken=***", "the stream's line, written when it closes");
+    assert.equal(sse.status, 200);
     assert.equal(lines.some((l) => l.includes(alice.token)), false, "the token appears in no line");
     assert.ok(entries().some((e) => e.msg === "GET /api/messenger/me?accesstoken=***&lang=en 401 " + me.ms + " ms"));
   });
