@@ -28,8 +28,8 @@ Commands:
 
 Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
-WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER.
-See README.md for the full table.
+WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL, LOG_FORMAT,
+JOB_WORKER, WEB_APP_DIR. See README.md for the full table and .env.example for the defaults.
 `;
 
 /** The settings once loaded, so that a start-up failure can be explained in their terms. */
