@@ -145,15 +145,18 @@ function fail(line: string, code: number): never {
   process.exit(code);
 }
 
-async function main(): Promise<void> {
-  let args: ReturnType<typeof parseArgs<{ allowPositionals: true; options: { help: { type: "boolean"; short: "h" }; version: { type: "boolean"; short: "v" } } }>>;
+function commandLine() {
   try {
-    args = parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } } });
+    return parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" } } });
   } catch (err) {
+    // Node's message is a paragraph about positionals; the option's name is what matters.
     const option = /'([^']+)'/.exec((err as Error).message)?.[1];
-    fail(`${option ? `unknown option ${option}` : (err as Error).message}: see spika --help`, 2);
+    return fail(`${option ? `unknown option ${option}` : (err as Error).message}: see spika --help`, 2);
   }
-  const { positionals, values } = args;
+}
+
+async function main(): Promise<void> {
+  const { positionals, values } = commandLine();
   const command = positionals[0] ?? "serve";
   if (values.version) {
     process.stdout.write(`spika ${version()}\n`);
