@@ -18,10 +18,12 @@ import type { Logger } from "pino";
 import type { AppContext } from "./context.js";
 import type { Config } from "./config.js";
 import { HttpError } from "./http/errors.js";
+import { logAccess } from "./log.js";
 import { registerAuth } from "./http/auth.js";
 import { answerClientError, answerFrameworkError, clientErrorMessage, EDGE_HEADERS, RouteMethods } from "./http/edge.js";
 import { registerMetrics } from "./http/metrics.js";
 import { registerTokenLimit } from "./http/rateLimit.js";
+import { registerWebApps } from "./http/webApps.js";
 import { serializerCompiler } from "./http/serialization.js";
 import { describeValidationError, fieldHoldingNul, validatorCompiler } from "./http/validation.js";
 import { authenticateDevice } from "./modules/auth/actions.js";
@@ -83,7 +85,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     bodyLimit: BODY_LIMIT,
     // clientIds of up to 255 characters travel URL-encoded in a path parameter (§5.4).
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
-    // Per-request log lines cost more than the requests on hot paths; /metrics counts them.
+    // Fastify's two lines per request are replaced by one access line (below).
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
     trustProxy: trustedProxies(ctx.config.trustProxy),
@@ -106,6 +108,12 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     routeMethods.add(route.url, methods);
     for (const m of methods) if (m !== "HEAD") opts.routes?.push(`${m} ${route.url}`);
   });
+
+  // One access line per request, written after the response (so it has the status and time);
+  // event streams write theirs when they close (src/modules/sse/routes.ts).
+  if (ctx.log.isLevelEnabled("info")) {
+    app.addHook("onResponse", async (request, reply) => logAccess(request, reply.statusCode, reply.elapsedTime));
+  }
 
   // §1.1 CORS and nosniff on every response, and any OPTIONS request is answered 200 with an empty body.
   app.addHook("onRequest", async (request, reply) => {
@@ -185,5 +193,6 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   }
   // Without admin credentials the management API does not exist (404 like any unknown path).
   if (ctx.config.admin) await managementRoutes(app);
+  if (ctx.config.webAppDir) await registerWebApps(app, ctx.config.webAppDir);
   return app;
 }

@@ -38,6 +38,10 @@ export interface Config {
   fcmServiceAccount: string | null;
   fcmBaseUrl: string;
   logLevel: string;
+  /** `pretty`: one readable line per entry; `json`: pino's JSON lines (LOG_FORMAT, default by terminal). */
+  logFormat: "pretty" | "json";
+  /** Folder of the built Spika web apps (messenger/, management/) served at /messenger/ and /management/. */
+  webAppDir: string | null;
   /** Run the job worker inside the server (JOB_WORKER=on); `spika worker` runs it separately. */
   jobWorker: boolean;
   /** First retry delay of a failed job; later ones double (src/jobs/queue.ts). */
@@ -177,7 +181,7 @@ function storage(env: Env): StorageConfig {
   };
 }
 
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig(env: Env = process.env, stdoutIsTerminal = process.stdout.isTTY === true): Config {
   const databaseUrl = text(env, "DATABASE_URL", "sqlite:./data/spika.db");
   if (!/^sqlite:.+/.test(databaseUrl) && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new ConfigError(`DATABASE_URL=${shown(databaseUrl)} is not valid: use sqlite:<path>, sqlite::memory: or postgres://…`);
@@ -209,6 +213,14 @@ export function loadConfig(env: Env = process.env): Config {
 
   const logLevel = text(env, "LOG_LEVEL", "info");
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL=${logLevel} is not valid: use one of ${LOG_LEVELS.join(", ")}`);
+
+  const webAppDir = text(env, "WEB_APP_DIR", "") || null;
+  if (webAppDir && !existsSync(`${webAppDir}/messenger`) && !existsSync(`${webAppDir}/management`)) {
+    throw new ConfigError(`WEB_APP_DIR=${webAppDir} is not valid: it holds neither messenger/ nor management/ (the built Spika web apps)`);
+  }
+
+  const logFormat = text(env, "LOG_FORMAT", stdoutIsTerminal ? "pretty" : "json");
+  if (logFormat !== "pretty" && logFormat !== "json") throw new ConfigError(`LOG_FORMAT=${logFormat} is not valid: use pretty or json`);
 
   const rateLimitRaw = text(env, "RATE_LIMIT", "on").toLowerCase();
   if (rateLimitRaw !== "on" && rateLimitRaw !== "off") throw new ConfigError(`RATE_LIMIT=${rateLimitRaw} is not valid: use on or off`);
@@ -243,6 +255,8 @@ export function loadConfig(env: Env = process.env): Config {
     fcmServiceAccount,
     fcmBaseUrl: url(env, "FCM_BASE_URL", "https://fcm.googleapis.com", ["http:", "https:"]),
     logLevel,
+    logFormat,
+    webAppDir,
     jobWorker: flag(env, "JOB_WORKER", true),
     jobRetryBaseMs: integer(env, "JOB_RETRY_BASE_MS", 2000, 1, 3_600_000),
     jobLeaseMs: integer(env, "JOB_LEASE_MS", 60_000, 1000, 3_600_000),

@@ -1,9 +1,14 @@
 #!/usr/bin/env node
-// The `spika` command: serve (default), migrate, routes, worker, --help.
+// The `spika` command: serve (default), migrate, routes, worker, --help, --version.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
 import { createApp } from "./app.js";
 import { migrate, openDatabase } from "./db/index.js";
+import { BackupError, backupSqlite } from "./db/backup.js";
+import { describeDatabase } from "./log.js";
 import { createWorker } from "./jobs/index.js";
 import type { Logger } from "pino";
 import { copyFiles } from "./modules/files/migrateStore.js";
@@ -11,8 +16,9 @@ import { createStore } from "./storage/index.js";
 import { buildContext, createLogger, openMigrated, startServer } from "./server.js";
 import { ADMIN_HELP, UsageError, hashPasswordCommand, runAdminCommand } from "./adminCli.js";
 import { HttpError } from "./http/errors.js";
+import { explainStartupError } from "./startupErrors.js";
 
-const HELP = `Usage: spika [command]
+const HELP = `Usage: spika [command] [--help] [--version]
 
 Commands:
   serve     start the HTTP server (default); applies migrations first
@@ -25,18 +31,26 @@ Commands:
             copy every file from UPLOAD_DIR into the S3 bucket (S3_* settings), checking
             each file's SHA-256; run it again to resume, files already copied are skipped
 
+  backup <file>
+            copy the SQLite database into a new file while servers keep running
+            (PostgreSQL: use pg_dump)
+
 Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
 WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, UPLOAD_PENDING_QUOTA, STORAGE, S3_*, SMS_PROVIDER,
-FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER, ADMIN_USERNAME, ADMIN_PASSWORD, ADMIN_PASSWORD_HASH,
-ADMIN_TOKEN_TTL.
-See README.md for the full table.
+FCM_SERVICE_ACCOUNT, LOG_LEVEL, LOG_FORMAT, JOB_WORKER, WEB_APP_DIR, ADMIN_USERNAME,
+ADMIN_PASSWORD, ADMIN_PASSWORD_HASH, ADMIN_TOKEN_TTL. See README.md for the full table and
+.env.example for the defaults.
 `;
+
+/** The settings once loaded, so that a start-up failure can be explained in their terms. */
+let loaded: Config | null = null;
 
 function config(overrides: Record<string, string> = {}): Config {
   loadDotEnv();
   try {
-    return loadConfig({ ...process.env, ...overrides });
+    loaded = loadConfig({ ...process.env, ...overrides });
+    return loaded;
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`spika: ${err.message}\n`);
@@ -134,6 +148,18 @@ async function storage(args: string[], to: string | undefined): Promise<void> {
   }
 }
 
+async function backup(destination: string | undefined): Promise<void> {
+  if (!destination) fail("backup needs a file name: spika backup <file>", 2);
+  const cfg = config();
+  try {
+    const pages = await backupSqlite(cfg.databaseUrl, destination);
+    process.stdout.write(`backed up ${describeDatabase(cfg.databaseUrl)} to ${destination} (${pages} pages)\n`);
+  } catch (err) {
+    if (err instanceof BackupError) fail(err.message, 1);
+    throw err;
+  }
+}
+
 async function routes(): Promise<void> {
   const cfg: Config = { ...config(), databaseUrl: "sqlite::memory:", redisUrl: null, logLevel: "silent", storage: { kind: "local" } };
   const database = openDatabase(cfg.databaseUrl);
@@ -176,13 +202,38 @@ async function admin(args: string[]): Promise<void> {
   }
 }
 
+/** The version in the package.json above this file (src/ when run from sources, dist/bundle/ when built). */
+function version(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dir !== dirname(dir); dir = dirname(dir)) {
+    const file = join(dir, "package.json");
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version;
+  }
+  return "unknown";
+}
+
+function fail(line: string, code: number): never {
+  process.stderr.write(`spika: ${line}\n`);
+  process.exit(code);
+}
+
+function commandLine() {
+  try {
+    return parseArgs({ allowPositionals: true, options: { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "v" }, to: { type: "string" } } });
+  } catch (err) {
+    // Node's message is a paragraph about positionals; the option's name is what matters.
+    const option = /'([^']+)'/.exec((err as Error).message)?.[1];
+    return fail(`${option ? `unknown option ${option}` : (err as Error).message}: see spika --help`, 2);
+  }
+}
+
 async function main(): Promise<void> {
   if (process.argv[2] === "admin") return admin(process.argv.slice(3));
-  const { positionals, values } = parseArgs({
-    allowPositionals: true,
-    options: { help: { type: "boolean", short: "h" }, to: { type: "string" } },
-  });
+  const { positionals, values } = commandLine();
   const command = positionals[0] ?? "serve";
+  if (values.version) {
+    process.stdout.write(`spika ${version()}\n`);
+    return;
+  }
   if (values.help || command === "help") {
     process.stdout.write(HELP);
     return;
@@ -192,16 +243,14 @@ async function main(): Promise<void> {
   if (command === "routes") return routes();
   if (command === "worker") return worker();
   if (command === "storage") return storage(positionals.slice(1), values.to);
+  if (command === "backup") return backup(positionals[1]);
   process.stderr.write(`spika: unknown command "${command}"\n\n${HELP}`);
   process.exit(2);
 }
 
 main().catch((err) => {
   // Settings that only show their problem at start (a missing bucket) fail in one line too.
-  if (err instanceof ConfigError) {
-    process.stderr.write(`spika: ${err.message}\n`);
-    process.exit(1);
-  }
-  process.stderr.write(`spika: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
-  process.exit(1);
+  if (err instanceof ConfigError) fail(err.message, 1);
+  const explained = loaded && explainStartupError(err, loaded);
+  fail(explained || (err instanceof Error ? (err.stack ?? err.message) : String(err)), 1);
 });

@@ -1,16 +1,19 @@
 // Starts a server from a Config: database, migrations, context, app, listening socket.
-import pino, { type Logger } from "pino";
+import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createApp, type App } from "./app.js";
 import type { AppContext } from "./context.js";
 import { migrate, openDatabase, type Database } from "./db/index.js";
 import { DbCounter, RateLimiter, type HitCounter } from "./http/rateLimit.js";
 import { createWorker } from "./jobs/index.js";
+import { createLogger, describeDatabase, describeRedis } from "./log.js";
 import { createSmsSender } from "./providers/sms.js";
 import { LocalBus, type EventBus } from "./realtime/bus.js";
 import type { RecordingSink } from "./realtime/events.js";
 import { SseHub } from "./realtime/hub.js";
 import { openStore } from "./storage/index.js";
+
+export { createLogger };
 
 export interface RunningServer {
   app: App;
@@ -29,10 +32,6 @@ export async function openMigrated(config: Config, log: Logger): Promise<Databas
     throw err;
   }
   return database;
-}
-
-export function createLogger(config: Config): Logger {
-  return pino({ level: config.logLevel });
 }
 
 export interface ServerOptions {
@@ -103,6 +102,9 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace("0.0.0.0", "127.0.0.1").replace("[::]", "127.0.0.1");
-  log.info({ url }, `Spika server ready at ${url}`);
+  const where = describeDatabase(config.databaseUrl);
+  const redis = config.redisUrl ? describeRedis(config.redisUrl) : "off";
+  const jobWorker = config.jobWorker ? "on" : "off";
+  log.info({ url, database: where, redis, jobWorker }, `Spika server ready at ${url} (${where}, Redis ${redis}, job worker ${jobWorker})`);
   return { app, ctx, url, close: () => app.close() };
 }

@@ -247,6 +247,20 @@ describe("auth (IS_TEST=1)", () => {
     assert.notEqual(v.device.token, attacker.token);
   });
 
+  it("a token in the wrong header is 401 with a message naming the accesstoken header", async () => {
+    const a = await signUp(server);
+    for (const headers of [{ authorization: `Bearer ${a.token}` }, { "access-token": a.token }] as Record<string, string>[]) {
+      const res = await call(server, "GET", "/api/messenger/me", { headers });
+      assertError(res, 401);
+      assert.match(res.body.message, /"accesstoken" header/, JSON.stringify(headers));
+      assert.match(res.body.message, new RegExp(Object.keys(headers)[0], "i"), "names the header that was sent");
+      assert.equal(res.body.message.includes(a.token), false, "the token is not echoed");
+    }
+    const none = await call(server, "GET", "/api/messenger/me");
+    assertError(none, 401);
+    assert.match(none.body.message, /"accesstoken" header/);
+  });
+
   it("logout clears token and push token; the old token is then 401", async () => {
     const a = await signUp(server);
     assertOk(await call(server, "PUT", "/api/messenger/device", { token: a.token, body: { pushToken: "push-1" } }));
@@ -642,6 +656,7 @@ describe("SMS through Twilio (IS_TEST=0, SMS_PROVIDER=twilio)", () => {
     assert.equal(sms.to, phone);
     assert.equal(sms.from, FROM);
     const code = codeOf(sms);
+    assert.equal(sms.body, `Thank you for your signup request. Your verification code is ${code}`);
     assert.equal(sms.body.includes(HASH), false, "no Android hash for iOS");
 
     if (code !== "000000") assertError(await verify(server, deviceId, "000000"), 403);

@@ -3,11 +3,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { connect } from "node:net";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { randomBytes } from "node:crypto";
+import pg from "pg";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TIMEOUT, run, start } from "./cli.js";
+import { ROOT, TIMEOUT, run, start, type Run } from "./cli.js";
 
 /** Resolves once `predicate` holds for the accumulated output of `stream`. */
 function waitForOutput(child: ChildProcess, stream: "stdout" | "stderr", predicate: (all: string) => boolean, what: string): Promise<string> {
@@ -194,6 +196,97 @@ describe("spika CLI", () => {
       assert.equal(await exited, 0);
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  });
+});
+
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
+}
+
+/** Exit 1 (2 for usage errors) with exactly one stderr line, no stack, matching every pattern. */
+function assertOneLine(res: Run, patterns: RegExp[], code = 1): void {
+  const lines = res.stderr.split("\n").filter((l) => l.trim() !== "");
+  assert.equal(lines.length, 1, `one stderr line, got ${JSON.stringify(res.stderr)}`);
+  assert.equal(res.code, code, res.stderr);
+  for (const pattern of patterns) assert.match(lines[0], pattern);
+}
+
+const pgUrl = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : null;
+const needsPg = pgUrl ? false : "needs DATABASE_URL=postgres://… (a server the test may create databases and roles on)";
+
+describe("spika start-up failures: one line naming the cause and what to check", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "spika-cli-fail-"));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const sqlite = () => `sqlite:${join(dir, "spika.db")}`;
+
+  it("--version prints the package version; an unknown option names itself and --help", async () => {
+    const [version, bogus] = await Promise.all([run(["--version"], {}), run(["serve", "--bogus"], { DATABASE_URL: sqlite() })]);
+    assert.equal(version.code, 0, version.stderr);
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    assert.equal(version.stdout, `spika ${pkg.version}\n`);
+    assertOneLine(bogus, [/unknown option --bogus/, /--help/], 2);
+    assert.equal(bogus.stdout, "", "nothing started");
+  });
+
+  it("the port in use", async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const { port } = taken.address() as { port: number };
+    try {
+      const res = await run(["serve"], { DATABASE_URL: sqlite(), HOST: "127.0.0.1", PORT: String(port) });
+      assertOneLine(res, [new RegExp(`port ${port}`), /in use/, /PORT/]);
+    } finally {
+      taken.close();
+    }
+  });
+
+  it("a SQLite path that cannot be opened", async () => {
+    const res = await run(["serve"], { DATABASE_URL: `sqlite:${dir}`, HOST: "127.0.0.1", PORT: "0" });
+    assertOneLine(res, [/cannot open the database file/, /DATABASE_URL/]);
+  });
+
+  it("PostgreSQL unreachable, without echoing the password", async () => {
+    const port = await freePort();
+    const res = await run(["serve"], { DATABASE_URL: `postgres://spika:hunter2@127.0.0.1:${port}/spika`, HOST: "127.0.0.1", PORT: "0" });
+    assertOneLine(res, [/cannot reach the database/, new RegExp(`127\\.0\\.0\\.1:${port}/spika`), /DATABASE_URL/]);
+    assert.equal(res.stderr.includes("hunter2"), false);
+  });
+
+  it("a PostgreSQL database that does not exist", { skip: needsPg }, async () => {
+    const url = new URL(pgUrl!);
+    url.pathname = `/spika_missing_${randomBytes(4).toString("hex")}`;
+    const res = await run(["serve"], { DATABASE_URL: url.toString(), HOST: "127.0.0.1", PORT: "0" });
+    assertOneLine(res, [/does not exist/, /createdb spika_missing_/, /DATABASE_URL/]);
+  });
+
+  it("pg_trgm that the database user may not create", { skip: needsPg }, async () => {
+    // A role that may create tables but not extensions (no CREATE right on the database).
+    const name = `spika_noext_${randomBytes(4).toString("hex")}`;
+    const admin = new pg.Client({ connectionString: pgUrl! });
+    await admin.connect();
+    try {
+      await admin.query(`CREATE ROLE ${name} LOGIN`);
+      await admin.query(`CREATE DATABASE ${name}`);
+      await admin.query(`REVOKE CREATE ON DATABASE ${name} FROM PUBLIC`);
+      const inDb = new pg.Client({ connectionString: Object.assign(new URL(pgUrl!), { pathname: `/${name}` }).toString() });
+      await inDb.connect();
+      await inDb.query(`GRANT CREATE ON SCHEMA public TO ${name}`);
+      await inDb.end();
+      const url = Object.assign(new URL(pgUrl!), { pathname: `/${name}`, username: name, password: "" });
+      const res = await run(["serve"], { DATABASE_URL: url.toString(), HOST: "127.0.0.1", PORT: "0" });
+      assertOneLine(res, [/pg_trgm/, /CREATE EXTENSION pg_trgm/, /superuser/]);
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.query(`DROP ROLE IF EXISTS ${name}`);
+      await admin.end();
     }
   });
 });

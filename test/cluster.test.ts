@@ -1,16 +1,16 @@
 // Two server processes on one PostgreSQL database and one Redis: an event produced on either
 // instance reaches every expected device's streams on both instances, exactly once.
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
-import { call, freshPostgres, signUp, type SignedUp } from "./helpers.js";
+import { call, freshPostgres, signUp, suiteUnless, type SignedUp } from "./helpers.js";
 import { openStream, type Stream } from "./sse-client.js";
 import { spawnServer, type ServerProcess } from "./spawn.js";
 
 const pgUrl = process.env.DATABASE_URL?.startsWith("postgres") ? process.env.DATABASE_URL : null;
 const redisUrl = process.env.REDIS_URL ?? null;
-const skip = pgUrl && redisUrl ? false : "needs DATABASE_URL=postgres://… and REDIS_URL (.ci/run sets both)";
+const skip = pgUrl && redisUrl ? false : "needs DATABASE_URL=postgres://… and REDIS_URL (see README: Tests)";
 
-describe("two instances behind one database and one Redis", { skip }, () => {
+suiteUnless(skip, "two instances behind one database and one Redis", () => {
   let db: Awaited<ReturnType<typeof freshPostgres>>;
   let one: ServerProcess, two: ServerProcess;
   let alice: SignedUp, alice2: SignedUp, bob: SignedUp, carol: SignedUp;

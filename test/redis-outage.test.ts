@@ -1,10 +1,10 @@
 // Losing Redis does not take the API down: requests keep working, streams on the same instance
 // still get their events, /health says degraded, and the bus reconnects when Redis is back.
-import { after, before, describe, it } from "node:test";
+import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createServer } from "node:net";
-import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { call, signUp, startTestServer, suiteUnless, type SignedUp, type TestServer } from "./helpers.js";
 import { openStream, type Stream } from "./sse-client.js";
 
 const haveRedis = spawnSync("redis-server", ["--version"]).status === 0;
@@ -37,7 +37,7 @@ async function until(what: string, check: () => Promise<boolean>): Promise<void>
   assert.fail(`timed out waiting for ${what}`);
 }
 
-describe("Redis stopped and restarted during a run", { skip: haveRedis ? false : "redis-server is not installed" }, () => {
+suiteUnless(haveRedis ? false : "redis-server is not installed", "Redis stopped and restarted during a run", () => {
   let port: number;
   let redis: ChildProcess;
   let a: TestServer, b: TestServer;

@@ -27,7 +27,11 @@ export async function spawnServer(env: Record<string, string>, main = ["--import
   child.stdout!.on("data", (d) => (log += d));
   child.stderr!.on("data", (d) => (log += d));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server not ready within 30 s:\n${log}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Not left running: a stray server would keep the test process alive after the failure.
+      child.kill("SIGKILL");
+      reject(new Error(`server not ready within 30 s:\n${log}`));
+    }, 30_000);
     const check = () => {
       const m = /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
       if (m) {

@@ -66,7 +66,7 @@ describe("transactions", () => {
     assert.deepEqual(await names("solo"), ["solo2"]);
   });
 
-  it("the WAL reaches the database file without waiting for a commit to checkpoint it", { skip: engine !== "sqlite" }, async () => {
+  it("the WAL reaches the database file without waiting for a commit to checkpoint it", { skip: engine !== "sqlite" && "SQLite only" }, async () => {
     const file = store.url.slice("sqlite:".length);
     const before = statSync(file).size;
     // ~2 MB: far below the writer's own checkpoint threshold, so only the background thread moves it.
@@ -79,7 +79,7 @@ describe("transactions", () => {
     }
   });
 
-  it("while a transaction is open, reads answer from the last commit and writes wait for it", { skip: engine !== "sqlite" }, async () => {
+  it("while a transaction is open, reads answer from the last commit and writes wait for it", { skip: engine !== "sqlite" && "SQLite only" }, async () => {
     const order: string[] = [];
     let inside!: () => void;
     const opened = new Promise<void>((resolve) => (inside = resolve));

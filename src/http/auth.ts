@@ -64,6 +64,16 @@ function adminToken(request: FastifyRequest): string {
   return "";
 }
 
+/**
+ * The 401 for a request without a token. Clients written for other APIs send the token as
+ * `Authorization: Bearer …` or `access-token`; the message tells them the header Spika reads.
+ */
+export function missingToken(request: FastifyRequest): Error {
+  const misplaced = request.headers.authorization ? "Authorization" : request.headers["access-token"] ? "access-token" : null;
+  if (misplaced) return unauthorized(`No access token: send it in the "accesstoken" header, not "${misplaced}"`);
+  return unauthorized('No access token: send it in the "accesstoken" header');
+}
+
 export function registerAuth(app: FastifyInstance, authenticators: Authenticators): void {
   app.decorateRequest("auth", null as unknown as DeviceAuth);
   app.decorateRequest("bot", null as unknown as FastifyRequest["bot"]);
@@ -78,7 +88,7 @@ export function registerAuth(app: FastifyInstance, authenticators: Authenticator
       return;
     }
     const token = presentedToken(request, request.routeOptions.config.tokenInQuery === true);
-    if (!token) throw unauthorized("No access token");
+    if (!token) throw missingToken(request);
     if (kind === "device") request.auth = await authenticators.device(token, request);
     else request.bot = await authenticators.apiKey(token);
   });

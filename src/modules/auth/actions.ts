@@ -120,7 +120,7 @@ export async function requestCode(
     }
 
     if (!fixedCode) {
-      let text = `Thank you for your signup request.Your verification code is ${code}`;
+      let text = `Thank you for your signup request. Your verification code is ${code}`;
       if (header(headers, "os-name") === "android" && ctx.config.androidSmsVerificationHash) {
         text += `\n\n${ctx.config.androidSmsVerificationHash}`;
       }

@@ -5,8 +5,8 @@ import Type from "typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { App } from "../../app.js";
 import type { FileRow } from "../../db/schema.js";
-import { presentedToken } from "../../http/auth.js";
-import { HttpError, badRequest, notFound, unauthorized } from "../../http/errors.js";
+import { missingToken, presentedToken } from "../../http/auth.js";
+import { HttpError, badRequest, notFound } from "../../http/errors.js";
 import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
 import { storeFor, type ByteRange } from "../../storage/index.js";
 import { authenticateDevice } from "../auth/actions.js";
@@ -137,7 +137,7 @@ export default async function fileRoutes(app: App): Promise<void> {
   async function downloader(request: FastifyRequest): Promise<number | null> {
     if (!ctx.config.filesRequireAuth) return null;
     const token = presentedToken(request, true) || cookie(request.headers.cookie, "accesstoken");
-    if (!token) throw unauthorized("No access token");
+    if (!token) throw missingToken(request);
     return (await authenticateDevice(ctx, token, request.headers)).user.id;
   }
 

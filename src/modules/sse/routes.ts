@@ -1,6 +1,7 @@
 // GET /api/sse (§6): one stream per request, addressed to the caller's device.
 import Type from "typebox";
 import type { App } from "../../app.js";
+import { logAccess } from "../../log.js";
 
 export default async function sseRoutes(app: App): Promise<void> {
   const { hub } = app.ctx;
@@ -31,7 +32,11 @@ export default async function sseRoutes(app: App): Promise<void> {
       socket.setNoDelay(true);
       socket.setKeepAlive(true);
       const stream = { deviceId: request.auth.device.id, userId: request.auth.user.id, socket, chunked: res.chunkedEncoding };
-      socket.on("close", () => hub.remove(stream));
+      socket.on("close", () => {
+        hub.remove(stream);
+        // A hijacked reply has no onResponse hook: the stream's access line, with its lifetime.
+        logAccess(request, 200, reply.elapsedTime);
+      });
       hub.add(stream);
     },
   );
