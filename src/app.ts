@@ -12,13 +12,12 @@ import Fastify, {
 } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import formbody from "@fastify/formbody";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import type { Logger } from "pino";
 import type { AppContext } from "./context.js";
 import { HttpError } from "./http/errors.js";
 import { registerAuth } from "./http/auth.js";
 import { registerMetrics } from "./http/metrics.js";
+import { registerOpenApi } from "./http/openapi.js";
 import { serializerCompiler } from "./http/serialization.js";
 import { describeValidationError, validatorCompiler } from "./http/validation.js";
 import { authenticateDevice } from "./modules/auth/actions.js";
@@ -130,14 +129,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   );
 
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: "Spika 3-compatible messenger API", version: "3" },
-      components: { securitySchemes: { accessToken: { type: "apiKey", in: "header", name: "accesstoken" } } },
-    },
-  });
-  await app.register(swaggerUi, { routePrefix: "/api/docs" });
-  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app);
 
   registerMetrics(app, ctx.dbStats);
   registerAuth(app, {
