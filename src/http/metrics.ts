@@ -1,6 +1,7 @@
 // GET /metrics in Prometheus text format: request counts and latency by route.
 import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { FastifyInstance } from "fastify";
+import { op } from "./openapi.js";
 
 export function registerMetrics(app: FastifyInstance, dbStats: { queries: number }): Registry {
   const registry = new Registry();
@@ -36,7 +37,14 @@ export function registerMetrics(app: FastifyInstance, dbStats: { queries: number
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get("/metrics", { schema: { hide: true } }, async (_request, reply) => {
+  const schema = op({
+    operationId: "getMetrics",
+    tags: ["System"],
+    summary: "Prometheus metrics",
+    description: "Request counts and latency by route, SQL statements executed, and the Node.js process metrics, in the Prometheus text format. No token: keep it off the public network (reverse proxy).",
+    responses: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
+  });
+  app.get("/metrics", { schema }, async (_request, reply) => {
     reply.header("content-type", registry.contentType);
     return registry.metrics();
   });

@@ -29,15 +29,15 @@ export const docAs = <T extends TSchema>(schema: T, doc: object): T => ({ ...sch
 
 const INTEGER_ID = { type: "integer", minimum: 1, maximum: Number.MAX_SAFE_INTEGER };
 
-/** A positive integer id that travels as text (path or query); the handler parses it. */
-export const IdText = (description?: string) => docAs(Type.String(description ? { description } : {}), { ...INTEGER_ID, ...(description ? { description } : {}) });
+/** A positive integer (an id, a page, a cursor) that travels as text in a path or query; the handler parses it. */
+export const IntText = (description?: string) => docAs(Type.String(description ? { description } : {}), { ...INTEGER_ID, ...(description ? { description } : {}) });
 
 /** Epoch milliseconds that travel as text (`:lastUpdate`, `:timestamp`). */
 export const MsText = (description = "epoch milliseconds") => docAs(Type.String({ description }), { type: "integer", minimum: 0, description });
 
 /** Path parameters that are all integer ids. */
 export const IdParams = <K extends string>(...names: K[]) =>
-  Type.Object(Object.fromEntries(names.map((n) => [n, IdText()])) as { [P in K]: ReturnType<typeof Type.String> });
+  Type.Object(Object.fromEntries(names.map((n) => [n, IntText()])) as { [P in K]: ReturnType<typeof Type.String> });
 
 /** 4xx answers of one operation: status → the `message` texts it can carry. */
 export type ErrorDocs = Partial<Record<400 | 401 | 403 | 404 | 405 | 409 | 410 | 411 | 413 | 416 | 429 | 507, string[]>>;
