@@ -231,7 +231,7 @@ describe("OpenAPI document", () => {
 
     it("error answers carry a documented status and message", async () => {
       const fails: [string, string, string, { token?: string; body?: unknown }][] = [
-        ["getRoom", "GET", "/api/messenger/rooms/999999", { token: a.token }],
+        ["getRoom", "GET", "/api/messenger/rooms/999999", { token: a.token }], ["listRoomMessages", "GET", "/api/messenger/messages/roomId/999999", { token: a.token }],
         ["getMe", "GET", "/api/messenger/me", {}],
         ["getMe", "GET", "/api/messenger/me", { token: "not-a-token" }],
         ["sendMessage", "POST", "/api/messenger/messages", { token: a.token, body: { roomId: 999999, type: "text", body: { text: "x" } } }],
