@@ -12,8 +12,6 @@ import Fastify, {
 } from "fastify";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import formbody from "@fastify/formbody";
-import swagger from "@fastify/swagger";
-import swaggerUi from "@fastify/swagger-ui";
 import type { Logger } from "pino";
 import type { AppContext } from "./context.js";
 import type { Config } from "./config.js";
@@ -24,6 +22,7 @@ import { answerClientError, answerFrameworkError, clientErrorMessage, EDGE_HEADE
 import { registerMetrics } from "./http/metrics.js";
 import { registerTokenLimit } from "./http/rateLimit.js";
 import { registerWebApps } from "./http/webApps.js";
+import { registerOpenApi } from "./http/openapi.js";
 import { serializerCompiler } from "./http/serialization.js";
 import { describeValidationError, fieldHoldingNul, validatorCompiler } from "./http/validation.js";
 import { authenticateDevice } from "./modules/auth/actions.js";
@@ -158,26 +157,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   });
 
   await app.register(formbody, { bodyLimit: BODY_LIMIT });
-  await app.register(swagger, {
-    openapi: {
-      info: { title: "Spika 3-compatible messenger API", version: "3" },
-      components: {
-        securitySchemes: {
-          accessToken: { type: "apiKey", in: "header", name: "accesstoken" },
-          adminAccessToken: { type: "apiKey", in: "header", name: "adminaccesstoken" },
-        },
-      },
-    },
-  });
-  // The docs page runs only scripts and styles served from here (it has no inline script). The
-  // plugin's default policy would also upgrade every request to https: no page on plain http.
-  await app.register(swaggerUi, {
-    routePrefix: "/api/docs",
-    validatorUrl: false,
-    staticCSP: true,
-    transformStaticCSP: (policy) => policy.replace(" validator.swagger.io", "").replace(" upgrade-insecure-requests;", ""),
-  });
-  app.get("/api/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+  await registerOpenApi(app);
 
   registerMetrics(app, ctx.dbStats, ctx.config.metricsToken);
   registerAuth(app, {

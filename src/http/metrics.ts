@@ -3,6 +3,7 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client
 import type { FastifyInstance } from "fastify";
 import { safeEqual } from "../crypto.js";
 import { HttpError } from "./errors.js";
+import { op } from "./openapi.js";
 
 /** `token` (METRICS_TOKEN): when set, a scrape must send `Authorization: Bearer <token>`. */
 export function registerMetrics(app: FastifyInstance, dbStats: { queries: number }, token: string | null): Registry {
@@ -39,7 +40,14 @@ export function registerMetrics(app: FastifyInstance, dbStats: { queries: number
     duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  app.get("/metrics", { schema: { hide: true } }, async (request, reply) => {
+  const schema = op({
+    operationId: "getMetrics",
+    tags: ["System"],
+    summary: "Prometheus metrics",
+    description: "Request counts and latency by route, SQL statements executed, and the Node.js process metrics, in the Prometheus text format. With `METRICS_TOKEN` set, only `Authorization: Bearer <METRICS_TOKEN>` is answered; otherwise keep it off the public network (reverse proxy).",
+    responses: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
+  });
+  app.get("/metrics", { schema }, async (request, reply) => {
     if (token !== null && !safeEqual(request.headers.authorization ?? "", `Bearer ${token}`)) {
       throw new HttpError(401, "Metrics need Authorization: Bearer <METRICS_TOKEN>", { "WWW-Authenticate": 'Bearer realm="metrics"' });
     }

@@ -1,14 +1,13 @@
 // Shared schema helpers: the success envelope of §1.2 and small building blocks.
 import Type, { type TSchema } from "typebox";
 import { badRequest } from "./errors.js";
+import { model } from "./openapi.js";
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** `{ status: "success", data }` (§1.2). */
 export const Envelope = <T extends TSchema>(data: T) =>
   Type.Object({ status: Type.Literal("success"), data });
-
-export const ErrorEnvelope = Type.Object({ status: Type.Literal("error"), message: Type.String() });
 
 /** A free JSON object (message bodies, metadata). */
 export const AnyObject = Type.Record(Type.String(), Type.Unknown());
@@ -20,8 +19,31 @@ export const AnyObject = Type.Record(Type.String(), Type.Unknown());
 export const IntId = (opts: { minimum?: number; description?: string } = {}) =>
   Type.Integer({ minimum: opts.minimum ?? 1, maximum: Number.MAX_SAFE_INTEGER, ...(opts.description ? { description: opts.description } : {}) });
 
-/** Path parameter that must be a positive integer; other values are the route's own 400/404. */
-export const IdParam = (name: string) => Type.Object({ [name]: Type.String() });
+const Count = Type.Integer({ description: "total number of items" });
+const Limit = Type.Integer({ description: "page size" });
+
+/** A numbered page of a list (§1.5): `page` 1, 2, … */
+export const ListPage = <T extends TSchema>(name: string, item: T) =>
+  model(name, Type.Object({ list: Type.Array(item), count: Count, limit: Limit }));
+
+/** A page of a list walked by cursor: pass `nextCursor` as `cursor` for the next one (null: no more). */
+export const CursorPage = <T extends TSchema>(name: string, item: T) =>
+  model(name, Type.Object({ list: Type.Array(item), count: Count, limit: Limit, nextCursor: Nullable(Type.Integer()) }));
+
+/** A page of a sync endpoint (§9.5): the items twice (`list` and `alias`), `hasNext` while more pages follow. */
+export const SyncPage = <T extends TSchema, K extends string>(name: string, item: T, alias: K) =>
+  model(
+    name,
+    Type.Object({ list: Type.Array(item), [alias]: Type.Array(item), count: Count, limit: Limit, hasNext: Type.Boolean() } as {
+      list: Type.TArray<T>;
+      count: typeof Count;
+      limit: typeof Limit;
+      hasNext: Type.TBoolean;
+    } & { [P in K]: Type.TArray<T> }),
+  );
+
+/** `{deleted: true}` of delete operations. */
+export const Deleted = model("Deleted", Type.Object({ deleted: Type.Boolean() }));
 
 export const ok = <T>(data: T) => ({ status: "success" as const, data });
 

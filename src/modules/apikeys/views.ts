@@ -1,9 +1,10 @@
 // API key rows (with their bot user) → the ApiKey model of API.md §2.5.
 import Type from "typebox";
+import { model } from "../../http/openapi.js";
 import type { ApiKeyRow, UserRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
 
-export const ApiKey = Type.Object({
+export const ApiKey = model("ApiKey", Type.Object({
   id: Type.Integer(),
   displayName: Nullable(Type.String()),
   token: Type.String(),
@@ -12,7 +13,7 @@ export const ApiKey = Type.Object({
   userId: Type.Integer(),
   createdAt: Type.Integer(),
   modifiedAt: Type.Integer(),
-});
+}));
 export type ApiKeyView = Type.Static<typeof ApiKey>;
 
 export type ApiKeyWithBot = ApiKeyRow & Pick<UserRow, "displayName" | "avatarFileId">;

@@ -2,6 +2,7 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { HttpError } from "../../http/errors.js";
+import { op } from "../../http/openapi.js";
 import { Envelope, ok } from "../../http/schema.js";
 import { Device, deviceView } from "../devices/views.js";
 import { User, userView } from "../users/views.js";
@@ -17,16 +18,20 @@ export default async function authRoutes(app: App): Promise<void> {
   app.post(
     "/api/messenger/auth",
     {
-      schema: {
+      schema: op({
+        operationId: "requestVerificationCode",
         tags: ["Auth"],
         summary: "Request a verification code (first step of sign-up)",
+        description:
+          "Creates the user for a new number (`isNewUser`) or finds it, binds the device (`deviceId`, chosen by the client, with the optional headers `os-name`, `os-version`, `device-name`, `app-version`, `device-type`) and sends the 6-digit code by SMS. The device is logged out until verified: `device.token` is null. On a non-browser device the user's other mobile devices are logged out. Rate-limited per number (5) and per IP (30) per 10 minutes.",
         body: Type.Object({ telephoneNumber: NonEmpty, deviceId: NonEmpty }),
+        errors: { 403: ["There is already phone number tied to this device"], 429: ["Too many requests"] },
         response: {
           200: Envelope(
             Type.Object({ isNewUser: Type.Boolean(), user: User, device: Device, browserDeviceId: Type.Optional(Type.String()) }),
           ),
         },
-      },
+      }),
     },
     async (request) => {
       const { isNewUser, user, device } = await requestCode(ctx, {
@@ -39,19 +44,34 @@ export default async function authRoutes(app: App): Promise<void> {
     },
   );
 
-  app.get("/api/messenger/auth", { schema: { hide: true } }, async () => {
+  const getAuth = op({
+    operationId: "getAuthNotAllowed",
+    tags: ["Auth"],
+    summary: "Not allowed: sign-up is POST",
+    description: "Answers 405 so that a client using the wrong method learns it (upstream compatibility).",
+    errors: { 405: ["Method not allowed"] },
+  });
+  app.get("/api/messenger/auth", { schema: getAuth }, async () => {
     throw new HttpError(405, "Method not allowed", { Allow: "OPTIONS, POST" });
   });
 
   app.post(
     "/api/messenger/auth/verify",
     {
-      schema: {
+      schema: op({
+        operationId: "verifyCode",
         tags: ["Auth"],
         summary: "Verify the SMS code and receive the device's access token",
+        description:
+          "On success the user is verified and `device.token` is the access token (send it as the `accesstoken` header), valid 30 days and extended while used. A code expires after 10 minutes and is used once; wrong codes are limited per code (then 429: request a new one).",
         body: Type.Object({ code: NonEmpty, deviceId: NonEmpty }),
         response: { 200: Envelope(Type.Object({ user: User, device: Device })) },
-      },
+        errors: {
+          403: ["Verification code is invalid", "Verification code is expired"],
+          404: ["Device not found"],
+          429: ["Too many wrong codes: request a new verification code"],
+        },
+      }),
     },
     async (request) => {
       const { user, device, token } = await verifyCode(ctx, { ...request.body, ip: request.ip });
@@ -63,11 +83,14 @@ export default async function authRoutes(app: App): Promise<void> {
     "/api/messenger/auth/logout",
     {
       config: { auth: "device" },
-      schema: {
+      schema: op({
+        operationId: "logout",
         tags: ["Auth"],
         summary: "Invalidate the access token",
+        description: "Clears the device's token and push token; the old token then answers 401. `device.token` is null in the answer.",
         response: { 200: Envelope(Type.Object({ device: Device })) },
-      },
+        errors: { 404: ["Device not found"] },
+      }),
     },
     async (request) => ok({ device: deviceView(await logout(ctx, request.auth.device.id), null) }),
   );

@@ -2,7 +2,8 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { badRequest } from "../../http/errors.js";
-import { Envelope, Nullable, ok, pageOf, positiveInt } from "../../http/schema.js";
+import { IntText, op } from "../../http/openapi.js";
+import { CursorPage, Envelope, ListPage, ok, pageOf, positiveInt } from "../../http/schema.js";
 import { User, userView } from "../users/views.js";
 import { syncContacts } from "./actions.js";
 import { directory } from "./queries.js";
@@ -25,15 +26,18 @@ export default async function contactRoutes(app: App): Promise<void> {
     "/api/messenger/contacts",
     {
       config: { auth: "device" },
-      schema: {
+      schema: op({
+        operationId: "uploadContacts",
         tags: ["Contact"],
         summary: "Upload phone-book hashes; matching verified users become contacts",
+        description: `\`contacts\`: lowercase hex SHA-256 of phone numbers as stored at sign-up (e.g. \`+385911234567\`), an array or one comma-separated string, at most ${CONTACT_SYNC_LIMIT} per request. Each verified user matched becomes a contact of the caller, and the caller of them (in contact mode this is what lets two users see each other and open a private room). \`isLastPage: true\` ends an upload split over several requests.`,
+        errors: { 400: ["Invalid params: contacts must hold at least one hash", `Invalid params: contacts must hold at most ${CONTACT_SYNC_LIMIT} hashes`] },
         body: Type.Object({
           contacts: Type.Union([Type.Array(Type.String(), { minItems: 1, maxItems: CONTACT_SYNC_LIMIT }), Type.String({ minLength: 1 })]),
           isLastPage: Type.Optional(Type.Boolean()),
         }),
-        response: { 200: Envelope(Type.Object({ list: Type.Array(User), count: Type.Integer(), limit: Type.Integer() })) },
-      },
+        response: { 200: Envelope(ListPage("UserList", User)) },
+      }),
     },
     async (request) => {
       const found = await syncContacts(ctx, request.auth.user.id, hashesOf(request.body.contacts), request.body.isLastPage ?? false);
@@ -46,20 +50,18 @@ export default async function contactRoutes(app: App): Promise<void> {
     "/api/messenger/contacts",
     {
       config: { auth: "device" },
-      schema: {
+      schema: op({
+        operationId: "listContacts",
         tags: ["Contact"],
         summary: "Contacts (team mode: every verified user), by display name",
+        description: `${CONTACT_PAGING_LIMIT} per page, by \`cursor\` (the \`nextCursor\` of the previous page) or \`page\`; \`keyword\` filters by display name. In team mode each user carries \`blockedBy: [{userId}]\` when the caller blocked them.`,
         querystring: Type.Object({
           keyword: Type.Optional(Type.String()),
-          cursor: Type.Optional(Type.String()),
-          page: Type.Optional(Type.String()),
+          cursor: Type.Optional(IntText("nextCursor of the previous page")),
+          page: Type.Optional(IntText("1-based page")),
         }),
-        response: {
-          200: Envelope(
-            Type.Object({ list: Type.Array(User), count: Type.Integer(), limit: Type.Integer(), nextCursor: Nullable(Type.Integer()) }),
-          ),
-        },
-      },
+        response: { 200: Envelope(CursorPage("UserCursorPage", User)) },
+      }),
     },
     async (request) => {
       const { keyword, cursor, page } = request.query;

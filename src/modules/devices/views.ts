@@ -1,9 +1,10 @@
 // Device rows → the Device model of API.md §2.5 (only ever shown to its owner).
 import Type from "typebox";
+import { model } from "../../http/openapi.js";
 import type { DeviceRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
 
-export const Device = Type.Object({
+export const Device = model("Device", Type.Object({
   id: Type.Integer(),
   userId: Type.Integer(),
   token: Nullable(Type.String()),
@@ -15,7 +16,7 @@ export const Device = Type.Object({
   pushToken: Nullable(Type.String()),
   deviceId: Type.String(),
   type: Nullable(Type.String()),
-});
+}));
 export type DeviceView = Type.Static<typeof Device>;
 
 /** `token` is the clear token when the caller has it in hand (it is stored hashed). */

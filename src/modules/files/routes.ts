@@ -7,12 +7,13 @@ import type { App } from "../../app.js";
 import type { FileRow } from "../../db/schema.js";
 import { missingToken, presentedToken } from "../../http/auth.js";
 import { HttpError, badRequest, notFound } from "../../http/errors.js";
+import { docAs, IdParams, op, type OperationDoc } from "../../http/openapi.js";
 import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
 import { storeFor, type ByteRange } from "../../storage/index.js";
 import { authenticateDevice } from "../auth/actions.js";
 import { SWEEP_INTERVAL_MS, checkClientId, fileKey, sweepIdleUploads, uploadChunk, uploadedChunks, verifyUpload } from "./actions.js";
 import { findFile, findFileByClientId, maySeeFile } from "./queries.js";
-import { File, fileView } from "./views.js";
+import { File, fileView, publicPath } from "./views.js";
 
 const PREFIXES = ["/api/upload", "/api/uploads"];
 const MAX_INT32 = 2147483647;
@@ -21,7 +22,29 @@ const MetaNumber = Type.Optional(Type.Number({ minimum: 0, maximum: MAX_INT32 })
 const Text = (maxLength: number, opts: { minLength?: number; description?: string } = {}) =>
   Type.String({ maxLength, pattern: "^[^\\u0000]*$", ...opts });
 
-const ChunksResponse = { 200: Envelope(Type.Object({ uploadedChunks: Type.Array(Type.Integer()) })) };
+const ChunksResponse = { 200: Envelope(Type.Object({ uploadedChunks: Type.Array(Type.Integer(), { description: "chunk indexes received so far" }) })) };
+
+const CLIENT_ID_ERRORS = [
+  "Invalid params: clientId must not be empty",
+  "Invalid params: clientId must be at most 255 characters",
+  "Invalid params: clientId must not contain / \\ or NUL, nor be . or ..",
+];
+const OTHER_USERS_UPLOAD = "clientId is used by another user's upload";
+const VERIFYING = "The upload is being verified";
+
+/** A stored file's bytes, as downloads answer them (GET /api/upload/files/{id}, /uploads/files/{clientId}). */
+const download = (how: string, errors: OperationDoc["errors"] = {}): Pick<OperationDoc, "responses" | "errors" | "description"> => ({
+  description: `${how} No token unless the server runs with FILES_REQUIRE_AUTH=1; then the token (\`accesstoken\` header or query, or an \`accesstoken\` cookie) of a user who may see the file (its uploader; anyone for a user's avatar or cover; members of a room whose avatar it is or where a message uses it). Supports \`Range\` (one range), \`If-None-Match\`, \`If-Modified-Since\` and \`If-Range\`.`,
+  responses: {
+    200: {
+      description: "The file's bytes, with its Content-Type, Content-Disposition, ETag (its SHA-256) and Last-Modified",
+      content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } },
+    },
+    206: { description: "The requested byte range (Content-Range)", content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
+    304: { description: "Not modified (ETag or Last-Modified matched)" },
+  },
+  errors: { ...errors, 401: ["No access token", "Invalid access token", "Expired access token"], 404: ["File not found"], 416: ["Range not satisfiable"] },
+});
 
 export default async function fileRoutes(app: App): Promise<void> {
   const { ctx } = app;
@@ -29,23 +52,33 @@ export default async function fileRoutes(app: App): Promise<void> {
   const presigned = ctx.config.storage.kind === "s3" && ctx.config.storage.presignedRedirect ? store.presignedUrl?.bind(store) : undefined;
 
   for (const prefix of PREFIXES) {
-    const hide = prefix !== PREFIXES[0];
+    // The alias's operations get their own ids: operationIds are unique in the document.
+    const alias = prefix === PREFIXES[0] ? "" : "ViaUploads";
+    const aliasNote = alias ? ` (alias of ${PREFIXES[0]})` : "";
 
     app.post(
       `${prefix}/files`,
       {
         config: { auth: "device" },
-        schema: {
-          hide,
+        schema: op({
+          operationId: `uploadChunk${alias}`,
           tags: ["File"],
-          summary: "Upload one chunk (offset = chunk index) of the caller's upload",
+          summary: `Upload one chunk (offset = chunk index) of the caller's upload${aliasNote}`,
+          description:
+            "Step 1 of an upload: send the file in chunks (any size that fits the 50 MB request limit once base64-encoded), each with its index as `offset`, under one `clientId` chosen by the client (unique per file). Chunks may arrive in any order and be repeated. Then POST .../files/verify.",
+          errors: {
+            400: [...CLIENT_ID_ERRORS, "File with that clientId already exists"],
+            403: [OTHER_USERS_UPLOAD],
+            409: [VERIFYING, "The upload changed concurrently, try again"],
+            507: ["Insufficient storage"],
+          },
           body: Type.Object({
             chunk: Type.String({ description: "base64 of the chunk's bytes" }),
             offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description: "chunk index 0, 1, 2, …" }),
             clientId: Type.String({ minLength: 1, maxLength: 255 }),
           }),
           response: ChunksResponse,
-        },
+        }),
       },
       async (request) => ok({ uploadedChunks: await uploadChunk(ctx, request.auth.user.id, request.body) }),
     );
@@ -54,13 +87,15 @@ export default async function fileRoutes(app: App): Promise<void> {
       `${prefix}/files/check/:clientId`,
       {
         config: { auth: "device" },
-        schema: {
-          hide,
+        schema: op({
+          operationId: `getUploadedChunks${alias}`,
           tags: ["File"],
-          summary: "Chunk indexes received so far for the caller's upload (404 if none)",
+          summary: `Chunk indexes received so far for the caller's upload (404 if none)${aliasNote}`,
+          description: "To resume an interrupted upload: send only the missing chunks. `clientId` is URL-encoded.",
           params: Type.Object({ clientId: Type.String() }),
           response: ChunksResponse,
-        },
+          errors: { 403: [OTHER_USERS_UPLOAD], 404: ["No upload in progress with that clientId"] },
+        }),
       },
       async (request) => {
         const clientId = request.params.clientId;
@@ -72,10 +107,19 @@ export default async function fileRoutes(app: App): Promise<void> {
       `${prefix}/files/verify`,
       {
         config: { auth: "device" },
-        schema: {
-          hide,
+        schema: op({
+          operationId: `verifyUpload${alias}`,
           tags: ["File"],
-          summary: "Assemble the uploaded chunks, check the SHA-256 and register the File",
+          summary: `Assemble the uploaded chunks, check the SHA-256 and register the File${aliasNote}`,
+          description: `Step 2 of an upload: chunks 0..total-1 are joined, their SHA-256 compared with \`fileHash\`, and the File is stored (at most MAX_FILE_SIZE bytes, 100 MB by default). Use its \`id\` as \`fileId\`/\`thumbId\` of a message or as an avatar; its \`path\` (${publicPath("<clientId>")}) and GET /api/upload/files/{id} serve the bytes.`,
+          errors: {
+            403: [OTHER_USERS_UPLOAD],
+            409: [VERIFYING, "File with that clientId already exists"],
+            410: ["Not all chunks are uploaded"],
+            411: ["Hash doesn't match"],
+            413: ["File is larger than <MAX_FILE_SIZE> bytes"],
+            507: ["Insufficient storage"],
+          },
           body: Type.Object({
             total: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "number of chunks" }),
             size: Type.Number({ minimum: 1, description: "informational" }),
@@ -88,7 +132,7 @@ export default async function fileRoutes(app: App): Promise<void> {
             metaData: Type.Optional(Nullable(Type.Object({ duration: MetaNumber, width: MetaNumber, height: MetaNumber }))),
           }),
           response: { 200: Envelope(Type.Object({ file: File })) },
-        },
+        }),
       },
       async (request) => {
         const body = request.body;
@@ -101,14 +145,14 @@ export default async function fileRoutes(app: App): Promise<void> {
     app.get(
       `${prefix}/files/:id`,
       {
-        schema: {
-          hide,
+        schema: op({
+          operationId: `downloadFile${alias}`,
           tags: ["File"],
-          summary: "Download a file (Range, ETag and Last-Modified supported)",
-          description: "No token unless FILES_REQUIRE_AUTH=1; then the token (header, accesstoken query or cookie) of a user who may see the file.",
-          params: Type.Object({ id: Type.String() }),
+          summary: `Download a file (Range, ETag and Last-Modified supported)${aliasNote}`,
+          ...download("The bytes of the File with this id.", { 400: ["Invalid id"] }),
+          params: IdParams("id"),
           querystring: Type.Object({ accesstoken: Type.Optional(Type.String()), accessToken: Type.Optional(Type.String()) }),
-        },
+        }),
       },
       async (request, reply) => {
         const id = positiveInt(request.params.id);
@@ -121,7 +165,16 @@ export default async function fileRoutes(app: App): Promise<void> {
   // Static paths of stored files (§1.1): `path` of the File model.
   app.get(
     "/uploads/files/*",
-    { schema: { hide: true, params: Type.Object({ "*": Type.String() }) } },
+    {
+      schema: op({
+        operationId: "downloadFileByPath",
+        tags: ["File"],
+        summary: "Download a file at its path (the `path` of the File model)",
+        path: "/uploads/files/{clientId}",
+        ...download("The bytes of the File with this `clientId` (URL-encoded): the `path` that verify returns."),
+        params: docAs(Type.Object({ "*": Type.String() }), Type.Object({ clientId: Type.String() })),
+      }),
+    },
     async (request, reply) => {
       const clientId = request.params["*"].replace(/\/$/, "");
       try {

@@ -1,11 +1,12 @@
 // File rows → the File model of API.md §2.5.
 import Type from "typebox";
+import { model } from "../../http/openapi.js";
 import type { FileRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
 
-export const MetaData = Type.Object({ duration: Type.Integer(), width: Type.Integer(), height: Type.Integer() });
+export const MetaData = model("MetaData", Type.Object({ duration: Type.Integer(), width: Type.Integer(), height: Type.Integer() }));
 
-export const File = Type.Object({
+export const File = model("File", Type.Object({
   id: Type.Integer(),
   fileName: Type.String(),
   size: Type.Number(),
@@ -16,7 +17,7 @@ export const File = Type.Object({
   path: Type.String(),
   metaData: MetaData,
   createdAt: Type.Integer(),
-});
+}));
 export type FileView = Type.Static<typeof File>;
 
 /** Where a stored file is reachable as a static path (§1.1). */

@@ -3,6 +3,7 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { badRequest, notFound } from "../../http/errors.js";
+import { IdParams, IntText, op } from "../../http/openapi.js";
 import { Envelope, Nullable, ok, pageOf, positiveInt } from "../../http/schema.js";
 import { Message, messageViews } from "../messages/views.js";
 import { viewerFlags } from "../rooms/queries.js";
@@ -17,14 +18,16 @@ export default async function historyRoutes(app: App): Promise<void> {
     "/api/messenger/history",
     {
       config,
-      schema: {
+      schema: op({
+        operationId: "listHistory",
         tags: ["History"],
         summary: "The caller's rooms by their latest message, newest first, 20 per page",
-        querystring: Type.Object({ page: Type.Optional(Type.String()), keyword: Type.Optional(Type.String()) }),
+        description: "The chat list: each room of the caller with its latest message (null when none), the caller's flags and unread count; `keyword` filters by group name or private peer's display name.",
+        querystring: Type.Object({ page: Type.Optional(IntText("1-based page; missing or malformed means 1")), keyword: Type.Optional(Type.String()) }),
         response: {
           200: Envelope(Type.Object({ list: Type.Array(HistoryItem), count: Type.Integer(), limit: Type.Integer(), page: Type.Integer() })),
         },
-      },
+      }),
     },
     async (request) => {
       const me = request.auth.user.id;
@@ -39,16 +42,19 @@ export default async function historyRoutes(app: App): Promise<void> {
     "/api/messenger/history/roomId/:roomId",
     {
       config,
-      schema: {
+      schema: op({
+        operationId: "getRoomHistoryItem",
         tags: ["History"],
         summary: "One room's history item, with this device's copy of the latest message",
-        params: Type.Object({ roomId: Type.String() }),
+        description: "Members only; refreshes one entry of the chat list.",
+        params: IdParams("roomId"),
+        errors: { 400: ["Invalid roomId"], 404: ["Chat not found"] },
         response: {
           200: Envelope(
             Type.Object({ unreadCount: Type.Integer(), roomId: Type.Integer(), lastMessage: Nullable(Message), muted: Type.Boolean(), pinned: Type.Boolean() }),
           ),
         },
-      },
+      }),
     },
     async (request) => {
       const { user, device } = request.auth;
@@ -69,11 +75,13 @@ export default async function historyRoutes(app: App): Promise<void> {
     "/api/messenger/recent-chats",
     {
       config,
-      schema: {
+      schema: op({
+        operationId: "getRecentChats",
         tags: ["Room"],
         summary: "Up to 3 recent private-chat peers and 3 recent group rooms",
+        description: "By latest message; for share sheets. Group rooms are raw rows (ISO-8601 times). Deleted users are left out; in team mode also peers the caller blocked, otherwise only contacts that are not bots count.",
         response: { 200: Envelope(RecentChats) },
-      },
+      }),
     },
     async (request) => {
       const me = request.auth.user.id;

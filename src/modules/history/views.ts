@@ -1,5 +1,6 @@
 // History items (§4.19) and recent chats (§4.20) → JSON.
 import Type from "typebox";
+import { model } from "../../http/openapi.js";
 import type { Db } from "../../db/index.js";
 import type { RoomRow, UserRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
@@ -9,13 +10,13 @@ import { RawRoom, rawRoomView } from "../rooms/views.js";
 import { User, userView } from "../users/views.js";
 import type { HistoryEntry } from "./queries.js";
 
-export const HistoryItem = Type.Object({
+export const HistoryItem = model("HistoryItem", Type.Object({
   roomId: Type.Integer(),
   muted: Type.Boolean(),
   pinned: Type.Boolean(),
   lastMessage: Nullable(Message),
   unreadCount: Type.Integer(),
-});
+}));
 export type HistoryItemView = Type.Static<typeof HistoryItem>;
 
 /** Entries with the viewer's flags → history items; the messages are shaped in one pass. */
@@ -34,7 +35,7 @@ export async function historyItems(db: Db, entries: HistoryEntry[], flags: Map<n
   });
 }
 
-export const RecentChats = Type.Object({ recentUserChats: Type.Array(User), recentGroupChats: Type.Array(RawRoom) });
+export const RecentChats = model("RecentChats", Type.Object({ recentUserChats: Type.Array(User), recentGroupChats: Type.Array(RawRoom) }));
 
 export const recentChatsView = (users: UserRow[], rooms: RoomRow[]) => ({
   // recentPeers are contacts in contact mode: known (whoKnowsWhom).

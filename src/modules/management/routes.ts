@@ -3,7 +3,8 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { notFound } from "../../http/errors.js";
-import { Envelope, IdParam, IntId, Nullable, ok, pageOf, pathId } from "../../http/schema.js";
+import { Envelope, IntId, Nullable, ok, pageOf, pathId } from "../../http/schema.js";
+import { IdParams } from "../../http/openapi.js";
 import { auditPage } from "../audit/queries.js";
 import { logout } from "../auth/actions.js";
 import { createRoom, deleteRoom, updateRoom } from "../rooms/actions.js";
@@ -31,8 +32,8 @@ const UserAnswer = { 200: Envelope(Type.Object({ user: AdminUser })) };
 const BotAnswer = { 200: Envelope(Type.Object({ user: Bot })) };
 const GroupAnswer = { 200: Envelope(Type.Object({ group: Room })) };
 
-const UserParams = IdParam("userId");
-const GroupParams = IdParam("groupId");
+const UserParams = IdParams("userId");
+const GroupParams = IdParams("groupId");
 
 export default async function managementRoutes(app: App): Promise<void> {
   const { ctx } = app;

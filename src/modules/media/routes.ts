@@ -3,24 +3,26 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { badRequest, notFound } from "../../http/errors.js";
+import { docAs, IntText, model, op } from "../../http/openapi.js";
 import { Envelope, ok, positiveInt } from "../../http/schema.js";
 import { membership } from "../rooms/queries.js";
 import { MessageItem, messageItems } from "../navigation/views.js";
 import { GALLERY_LIMIT, galleryPage, MEDIA_KINDS, MEDIA_LIMIT, MEDIA_MAX_LIMIT, mediaPage, type MediaKind } from "./queries.js";
 
 const Query = Type.Object({
-  roomId: Type.Optional(Type.String()),
-  type: Type.Optional(Type.String()),
-  cursor: Type.Optional(Type.String()),
-  itemsPerBatch: Type.Optional(Type.String()),
-  take: Type.Optional(Type.String()),
-  fetchNewer: Type.Optional(Type.String()),
-  fetchOlder: Type.Optional(Type.String()),
+  roomId: Type.Optional(IntText("the room (required)")),
+  type: Type.Optional(docAs(Type.String(), { type: "string", enum: Object.keys(MEDIA_KINDS), description: "/media only; without it /media answers like /gallery" })),
+  cursor: Type.Optional(IntText("message id to page from")),
+  itemsPerBatch: Type.Optional(IntText("batch size")),
+  take: Type.Optional(IntText("alias of itemsPerBatch")),
+  fetchNewer: Type.Optional(Type.String({ description: "true: items newer than cursor" })),
+  fetchOlder: Type.Optional(Type.String({ description: "true: items older than cursor" })),
 });
+const GALLERY_ERRORS = { 400: ["Invalid room id"], 404: ["No room found"] };
 type QueryValues = Type.Static<typeof Query>;
 
-const GalleryData = Type.Object({ list: Type.Array(MessageItem), hasMoreOlderImages: Type.Boolean(), hasMoreNewerImages: Type.Boolean() });
-const MediaData = Type.Object({ list: Type.Array(MessageItem), count: Type.Integer() });
+const GalleryData = model("GalleryPage", Type.Object({ list: Type.Array(MessageItem), hasMoreOlderImages: Type.Boolean(), hasMoreNewerImages: Type.Boolean() }));
+const MediaData = model("MediaPage", Type.Object({ list: Type.Array(MessageItem), count: Type.Integer() }));
 
 /** `itemsPerBatch` (alias `take`): a positive int, capped; anything else means the default. */
 const batchSize = (q: QueryValues, fallback: number) => Math.min(positiveInt(q.itemsPerBatch ?? q.take) ?? fallback, MEDIA_MAX_LIMIT);
@@ -53,7 +55,15 @@ export default async function mediaRoutes(app: App): Promise<void> {
     "/api/messenger/gallery",
     {
       config,
-      schema: { tags, summary: "Images and videos of a room around a cursor, oldest first", querystring: Query, response: { 200: Envelope(GalleryData) } },
+      schema: op({
+        operationId: "getGallery",
+        tags,
+        summary: "Images and videos of a room around a cursor, oldest first",
+        description: `Members only; messages the caller can see. Batches of ${GALLERY_LIMIT} (\`itemsPerBatch\`, at most ${MEDIA_MAX_LIMIT}): without flags the batch from \`cursor\` (inclusive) going older, or the newest one; \`fetchOlder=true\`: older than \`cursor\`; \`fetchNewer=true\`: newer than \`cursor\`. \`hasMore*\` tell whether more lie beyond either side.`,
+        querystring: Query,
+        response: { 200: Envelope(GalleryData) },
+        errors: GALLERY_ERRORS,
+      }),
     },
     async (request) => gallery(request.query, request.auth.user.id),
   );
@@ -62,12 +72,15 @@ export default async function mediaRoutes(app: App): Promise<void> {
     "/api/messenger/media",
     {
       config,
-      schema: {
+      schema: op({
+        operationId: "getMedia",
         tags,
         summary: "Media (image+video), files or links of a room, newest first; without type: as /gallery",
+        description: `Members only. With \`type\` (${Object.keys(MEDIA_KINDS).join(", ")}): ${MEDIA_LIMIT} per batch by default (at most ${MEDIA_MAX_LIMIT}), older than \`cursor\` — a MediaPage. Without \`type\`: a GalleryPage, as GET /api/messenger/gallery.`,
         querystring: Query,
         response: { 200: Envelope(Type.Union([MediaData, GalleryData])) },
-      },
+        errors: { 400: ["Invalid room id", "Invalid type"], 404: ["No room found"] },
+      }),
     },
     async (request) => {
       const q = request.query;

@@ -2,17 +2,96 @@
 import Type from "typebox";
 import type { Db } from "../../db/index.js";
 import type { MessageRecordRow, MessageRow } from "../../db/schema.js";
+import { docAs, model } from "../../http/openapi.js";
 import { AnyObject, Nullable } from "../../http/schema.js";
 
-export const Message = Type.Object({
+// Message bodies by `type` (§2.6), for the document: the server stores any further keys verbatim.
+const Open = { additionalProperties: true };
+const CompactFile = model(
+  "CompactFile",
+  Type.Object(
+    {
+      id: Type.Integer(),
+      fileName: Type.String(),
+      mimeType: Type.String(),
+      size: Type.Number(),
+      metaData: Type.Object({ duration: Type.Integer(), width: Type.Integer(), height: Type.Integer() }),
+    },
+    { description: "The file a media body points at, added by the server when the message is read." },
+  ),
+);
+const TextBody = model(
+  "TextBody",
+  Type.Object(
+    {
+      text: Type.String({ minLength: 1, description: "required on send; `Deleted message` for deleted copies" }),
+      referenceMessage: Type.Optional(Type.Object({}, { ...Open, description: "the replied-to Message, embedded by the server when `replyId` is sent" })),
+      thumbnailData: Type.Optional(Type.Unknown({ description: "link preview; set (or null) by edits" })),
+    },
+    { ...Open, description: "Body of a `text` message (also of every deleted copy: `{text: \"Deleted message\"}`)." },
+  ),
+);
+const mediaBody = (type: string) =>
+  model(
+    `${type[0].toUpperCase()}${type.slice(1)}Body`,
+    Type.Object(
+      {
+        fileId: Type.Integer({ minimum: 1, description: "required on send: a File the sender uploaded (POST /api/upload/files/verify)" }),
+        thumbId: Type.Optional(Type.Integer({ minimum: 1, description: "optional thumbnail File" })),
+        text: Type.Optional(Type.String({ description: "caption" })),
+        file: Type.Optional(CompactFile),
+        thumb: Type.Optional(CompactFile),
+      },
+      { ...Open, description: `Body of a \`${type}\` message; \`file\` and \`thumb\` are added by the server on read.` },
+    ),
+  );
+const SYSTEM_EVENTS = [
+  "created_group",
+  "user_left_group",
+  "updated_group_name",
+  "updated_group_avatar",
+  "added_group_members",
+  "removed_group_members",
+  "added_group_admins",
+  "removed_group_admins",
+  "created_note",
+  "updated_note",
+  "deleted_note",
+];
+const SystemBody = model(
+  "SystemBody",
+  Type.Object(
+    {
+      text: Type.String({ description: "English text, informative" }),
+      subject: Type.String({ description: "display name of the acting user" }),
+      subjectId: Type.Integer({ description: "id of the acting user" }),
+      type: Type.Union(SYSTEM_EVENTS.map((e) => Type.Literal(e))),
+      objects: Type.Array(Type.String(), { description: "names of the users or the note concerned" }),
+      objectIds: Type.Array(Type.Integer(), { description: "their ids" }),
+    },
+    { description: "Body of a `system` message (created by the server for room administration and notes; never sent by clients)." },
+  ),
+);
+
+/** Message `body`: a free JSON object, whose keys depend on the message `type`. */
+export const MessageBody = docAs(
+  AnyObject,
+  model("MessageBody", {
+    description:
+      "Depends on the message `type`: `text` → TextBody, `image` → ImageBody, `video` → VideoBody, `audio` → AudioBody, `file` → FileBody, `system` → SystemBody. Other keys sent by the client are stored and returned verbatim.",
+    anyOf: [TextBody, mediaBody("image"), mediaBody("video"), mediaBody("audio"), mediaBody("file"), SystemBody],
+  }),
+);
+
+export const Message = model("Message", Type.Object({
   id: Type.Integer(),
   roomId: Type.Integer(),
   fromUserId: Type.Integer(),
   totalUserCount: Type.Integer(),
   deliveredCount: Type.Integer(),
   seenCount: Type.Integer(),
-  type: Type.String(),
-  body: AnyObject,
+  type: Type.String({ description: "text, image, video, audio, file or system" }),
+  body: MessageBody,
   createdAt: Type.Integer(),
   modifiedAt: Type.Integer(),
   localId: Nullable(Type.String()),
@@ -20,22 +99,22 @@ export const Message = Type.Object({
   deleted: Type.Boolean(),
   isForwarded: Type.Boolean(),
   hasLink: Type.Boolean(),
-});
+}));
 export type MessageView = Type.Static<typeof Message>;
 
 /** The body of POST /messages and of the bot API's POST /messaging/messages. */
-export const SendMessageBody = Type.Object({
+export const SendMessageBody = model("SendMessage", Type.Object({
   roomId: Type.Integer({ minimum: 1 }),
-  type: Type.String({ minLength: 1 }),
-  body: AnyObject,
+  type: Type.String({ minLength: 1, description: "text, image, video, audio or file" }),
+  body: MessageBody,
   localId: Type.Optional(Type.String({ maxLength: 256 })),
   replyId: Type.Optional(Type.Integer({ minimum: 1 })),
   hasLink: Type.Optional(Type.Boolean()),
-});
+}));
 
-export const MessageRecord = Type.Object({
+export const MessageRecord = model("MessageRecord", Type.Object({
   id: Type.Integer(),
-  type: Type.String(),
+  type: Type.String({ description: "seen, delivered or reaction" }),
   messageId: Type.Integer(),
   userId: Type.Integer(),
   reaction: Nullable(Type.String()),
@@ -43,10 +122,13 @@ export const MessageRecord = Type.Object({
   createdAt: Type.Integer(),
   modifiedAt: Type.Integer(),
   isDeleted: Type.Boolean(),
-});
+}));
 export type MessageRecordView = Type.Static<typeof MessageRecord>;
 
-export const MessageWithReactions = Type.Intersect([Message, Type.Object({ messageRecords: Type.Array(MessageRecord) })]);
+export const MessageWithReactions = model(
+  "MessageWithReactions",
+  Type.Intersect([Message, Type.Object({ messageRecords: Type.Array(MessageRecord, { description: "its reaction records, deleted ones included" }) })]),
+);
 
 export const recordView = (r: MessageRecordRow): MessageRecordView => ({
   id: r.id,

@@ -3,6 +3,7 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { badRequest, notFound } from "../../http/errors.js";
+import { IdParams, IntText, op } from "../../http/openapi.js";
 import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
 import { membership } from "../rooms/queries.js";
 import { reactionsOf } from "../messages/queries.js";
@@ -10,7 +11,8 @@ import { MessageWithReactions, messageViews, recordView, withReactions } from ".
 import { messageIdByDate, oldestMessageAt, SEARCH_LIMIT, SEARCH_MAX_LIMIT, searchMessages, targetMessageBatch } from "./queries.js";
 import { MessageItem, messageItems } from "./views.js";
 
-const RoomParams = Type.Object({ roomId: Type.String() });
+const RoomParams = IdParams("roomId");
+const NO_ROOM = "No room found";
 const SEARCH_MIN_CHARS = 3;
 
 /** An optional positive-int query value: absent → undefined, anything but a positive int → 400. */
@@ -29,7 +31,7 @@ export default async function navigationRoutes(app: App): Promise<void> {
   async function memberOf(roomIdText: string | undefined, me: number) {
     const roomId = positiveInt(roomIdText);
     const member = roomId === null ? undefined : await membership(ctx.db, roomId, me);
-    if (!member) throw notFound("No room found");
+    if (!member) throw notFound(NO_ROOM);
     return member;
   }
 
@@ -37,12 +39,15 @@ export default async function navigationRoutes(app: App): Promise<void> {
     "/api/messenger/messages/roomId/:roomId/oldest-message-date",
     {
       config,
-      schema: {
+      schema: op({
+        operationId: "getOldestMessageDate",
         tags,
         summary: "Creation time (ISO) of the oldest message of the room the caller can see",
+        description: "Members only; null when the caller sees no message in the room. For date pickers (then target-message-id-by-date).",
         params: RoomParams,
-        response: { 200: Envelope(Type.Object({ messageDate: Nullable(Type.String()) })) },
-      },
+        response: { 200: Envelope(Type.Object({ messageDate: Nullable(Type.String({ description: "ISO-8601" })) })) },
+        errors: { 404: [NO_ROOM] },
+      }),
     },
     async (request) => {
       const member = await memberOf(request.params.roomId, request.auth.user.id);
@@ -55,15 +60,19 @@ export default async function navigationRoutes(app: App): Promise<void> {
     "/api/messenger/messages/roomId/:roomId/target-message-batch",
     {
       config,
-      schema: {
+      schema: op({
+        operationId: "getTargetMessageBatch",
         tags,
         summary: "Messages around a target message, or a page older/newer than a cursor",
+        description:
+          "Members only; one of the three query values is required. `targetMessageId`: 25 older and 25 newer messages around it; `cursorUp`: the 50 older than it; `cursorDown`: the 50 newer. Follow with `nextCursorUp` / `nextCursorDown` while `hasMoreOlderMessages` / `hasMoreNewerMessages`.",
         params: RoomParams,
         querystring: Type.Object({
-          targetMessageId: Type.Optional(Type.String()),
-          cursorUp: Type.Optional(Type.String()),
-          cursorDown: Type.Optional(Type.String()),
+          targetMessageId: Type.Optional(IntText("the message to center on")),
+          cursorUp: Type.Optional(IntText("page older than this message id")),
+          cursorDown: Type.Optional(IntText("page newer than this message id")),
         }),
+        errors: { 400: ["Invalid parameters"], 404: [NO_ROOM, "Target message not found"] },
         response: {
           200: Envelope(
             Type.Object({
@@ -75,7 +84,7 @@ export default async function navigationRoutes(app: App): Promise<void> {
             }),
           ),
         },
-      },
+      }),
     },
     async (request) => {
       const q = request.query;
@@ -102,13 +111,16 @@ export default async function navigationRoutes(app: App): Promise<void> {
     "/api/messenger/messages/roomId/:roomId/target-message-id-by-date",
     {
       config,
-      schema: {
+      schema: op({
+        operationId: "getTargetMessageIdByDate",
         tags,
         summary: "The first message at or after a date (else the newest one)",
+        description: "Members only; `date` is anything `Date` parses (ISO-8601 recommended). null when the caller sees no message in the room.",
         params: RoomParams,
-        querystring: Type.Object({ date: Type.Optional(Type.String()) }),
+        querystring: Type.Object({ date: Type.Optional(Type.String({ description: "ISO-8601 date or time" })) }),
         response: { 200: Envelope(Type.Object({ targetMessageId: Nullable(Type.Integer()) })) },
-      },
+        errors: { 400: ["Invalid date"], 404: [NO_ROOM] },
+      }),
     },
     async (request) => {
       const date = request.query.date?.trim();
@@ -123,21 +135,27 @@ export default async function navigationRoutes(app: App): Promise<void> {
     "/api/messenger/messages/search",
     {
       config,
-      schema: {
+      schema: op({
+        operationId: "searchMessages",
         tags,
         summary: "Search the caller's text messages of a room (case-insensitive substring), newest first",
+        description: `Members only; \`keyword\` at least ${SEARCH_MIN_CHARS} characters after trimming. \`itemsPerBatch\` (default ${SEARCH_LIMIT}, at most ${SEARCH_MAX_LIMIT}); the next batch: \`cursor\` = the last item's \`id\`.`,
         querystring: Type.Object({
-          roomId: Type.Optional(Type.String()),
-          keyword: Type.Optional(Type.String()),
-          itemsPerBatch: Type.Optional(Type.String()),
-          cursor: Type.Optional(Type.String()),
+          roomId: Type.Optional(IntText("the room to search (required)")),
+          keyword: Type.Optional(Type.String({ description: "required" })),
+          itemsPerBatch: Type.Optional(IntText("batch size")),
+          cursor: Type.Optional(IntText("results older than this message id")),
         }),
+        errors: {
+          400: ["roomId required", "roomId must be a positive integer", "Keyword required", `Keyword must be at least ${SEARCH_MIN_CHARS} characters`],
+          404: [NO_ROOM],
+        },
         response: {
           200: Envelope(
             Type.Object({ list: Type.Array(Type.Intersect([Type.Object({ id: Type.Integer() }), MessageItem])), count: Type.Integer() }),
           ),
         },
-      },
+      }),
     },
     async (request) => {
       const q = request.query;

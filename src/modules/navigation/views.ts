@@ -1,18 +1,19 @@
 // Message rows → the compact items of search, gallery and media lists (§4.13, §4.14). Their
 // `date` is an ISO string, as upstream's raw rows had it (§1.4, §13a.2).
 import Type from "typebox";
+import { model } from "../../http/openapi.js";
 import type { Db } from "../../db/index.js";
-import { AnyObject, Nullable } from "../../http/schema.js";
-import { messageViews, type CopyRow } from "../messages/views.js";
+import { Nullable } from "../../http/schema.js";
+import { MessageBody, messageViews, type CopyRow } from "../messages/views.js";
 
-export const MessageItem = Type.Object({
+export const MessageItem = model("MessageItem", Type.Object({
   messageId: Type.Integer(),
   type: Type.String(),
-  body: AnyObject,
+  body: MessageBody,
   userId: Type.Integer(),
   username: Nullable(Type.String()),
-  date: Type.String(),
-});
+  date: Type.String({ description: "ISO-8601 creation time" }),
+}));
 export type MessageItemView = Type.Static<typeof MessageItem>;
 
 /** Items of `rows` (the viewer's copies), with file objects in the bodies: two queries. */

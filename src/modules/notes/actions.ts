@@ -13,8 +13,11 @@ export interface NoteInput {
 }
 
 /** Access check: 403 unless `userId` is a member of `roomId` (unknown rooms have no members). */
+/** The 403 message for a non-member (also listed in the API document). */
+export const notParticipant = (doing: string) => `You can't ${doing} because you are not participant in that chat.`;
+
 export async function assertNoteReader(db: Db, roomId: number, userId: number, doing: string): Promise<void> {
-  if (!(await membership(db, roomId, userId))) throw forbidden(`You can't ${doing} because you are not participant in that chat.`);
+  if (!(await membership(db, roomId, userId))) throw forbidden(notParticipant(doing));
 }
 
 /** GET /notes/:id access: 404 `Note not found`, then 403 for non-members. */

@@ -2,8 +2,9 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { badRequest } from "../../http/errors.js";
-import { Envelope, ok, positiveInt } from "../../http/schema.js";
-import { assertNoteReader, createNote, deleteNote, readableNote, updateNote } from "./actions.js";
+import { IdParams, op } from "../../http/openapi.js";
+import { Deleted, Envelope, ok, positiveInt } from "../../http/schema.js";
+import { assertNoteReader, createNote, notParticipant, deleteNote, readableNote, updateNote } from "./actions.js";
 import { notesOfRoom } from "./queries.js";
 import { Note, noteView } from "./views.js";
 
@@ -13,8 +14,8 @@ const NoteBody = Type.Object({
   title: Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX }),
   content: Type.String({ minLength: 1, maxLength: 100_000 }),
 });
-const RoomParams = Type.Object({ roomId: Type.String() });
-const IdParams = Type.Object({ id: Type.String() });
+const RoomParams = IdParams("roomId");
+const NoteParams = IdParams("id");
 const NoteResponse = { 200: Envelope(Type.Object({ note: Note })) };
 
 /** Path ids are validated like bodies: before any lookup, a malformed one is a 400. */
@@ -33,7 +34,15 @@ export default async function noteRoutes(app: App): Promise<void> {
     "/api/messenger/notes/roomId/:roomId",
     {
       config,
-      schema: { tags, summary: "Notes of a room, by id", params: RoomParams, response: { 200: Envelope(Type.Object({ notes: Type.Array(Note) })) } },
+      schema: op({
+        operationId: "listNotes",
+        tags,
+        summary: "Notes of a room, by id",
+        description: "Members of the room only.",
+        params: RoomParams,
+        response: { 200: Envelope(Type.Object({ notes: Type.Array(Note) })) },
+        errors: { 400: ["roomId must be number"], 403: [notParticipant("see notes")] },
+      }),
     },
     async (request) => {
       const roomId = idOf(request.params.roomId, "roomId");
@@ -44,19 +53,54 @@ export default async function noteRoutes(app: App): Promise<void> {
 
   app.post(
     "/api/messenger/notes/roomId/:roomId",
-    { config, schema: { tags, summary: "Create a note (posts a created_note system message)", params: RoomParams, body: NoteBody, response: NoteResponse } },
+    {
+      config,
+      schema: op({
+        operationId: "createNote",
+        tags,
+        summary: "Create a note (posts a created_note system message)",
+        description: `Members of a room that is not deleted. \`title\` 1..${NOTE_TITLE_MAX} characters, \`content\` at least 1.`,
+        params: RoomParams,
+        body: NoteBody,
+        response: NoteResponse,
+        errors: { 400: ["roomId must be number"], 403: [notParticipant("create note"), "Chat is deleted"] },
+      }),
+    },
     async (request) => ok({ note: noteView(await createNote(ctx, request.auth.user, idOf(request.params.roomId, "roomId"), request.body)) }),
   );
 
   app.get(
     "/api/messenger/notes/:id",
-    { config, schema: { tags, summary: "Note detail", params: IdParams, response: NoteResponse } },
+    {
+      config,
+      schema: op({
+        operationId: "getNote",
+        tags,
+        summary: "Note detail",
+        description: "Members of the note's room only.",
+        params: NoteParams,
+        response: NoteResponse,
+        errors: { 400: ["id must be number"], 403: [notParticipant("see note")], 404: ["Note not found"] },
+      }),
+    },
     async (request) => ok({ note: noteView(await readableNote(ctx.db, idOf(request.params.id, "id"), request.auth.user.id)) }),
   );
 
   app.put(
     "/api/messenger/notes/:id",
-    { config, schema: { tags, summary: "Update a note (posts an updated_note system message)", params: IdParams, body: NoteBody, response: NoteResponse } },
+    {
+      config,
+      schema: op({
+        operationId: "updateNote",
+        tags,
+        summary: "Update a note (posts an updated_note system message)",
+        description: "Members of the note's room, while the room is not deleted.",
+        params: NoteParams,
+        body: NoteBody,
+        response: NoteResponse,
+        errors: { 400: ["id must be number"], 403: [notParticipant("update note"), "Chat is deleted"], 404: ["Not found"] },
+      }),
+    },
     async (request) => ok({ note: noteView(await updateNote(ctx, request.auth.user, idOf(request.params.id, "id"), request.body)) }),
   );
 
@@ -64,7 +108,15 @@ export default async function noteRoutes(app: App): Promise<void> {
     "/api/messenger/notes/:id",
     {
       config,
-      schema: { tags, summary: "Delete a note (posts a deleted_note system message)", params: IdParams, response: { 200: Envelope(Type.Object({ deleted: Type.Boolean() })) } },
+      schema: op({
+        operationId: "deleteNote",
+        tags,
+        summary: "Delete a note (posts a deleted_note system message)",
+        description: "Members of the note's room, while the room is not deleted; the note is gone for good.",
+        params: NoteParams,
+        response: { 200: Envelope(Deleted) },
+        errors: { 400: ["id must be number"], 403: [notParticipant("delete note"), "Chat is deleted"], 404: ["Not found"] },
+      }),
     },
     async (request) => {
       await deleteNote(ctx, request.auth.user, idOf(request.params.id, "id"));

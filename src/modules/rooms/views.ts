@@ -1,17 +1,18 @@
 // Room rows → the Room model of API.md §2.5 (flags and unread count are per viewer).
 import Type from "typebox";
+import { model } from "../../http/openapi.js";
 import type { RoomRow, RoomUserRow, UserRow } from "../../db/schema.js";
 import { User, userView } from "../users/views.js";
 
-export const RoomUser = Type.Object({
+export const RoomUser = model("RoomUser", Type.Object({
   userId: Type.Integer(),
   isAdmin: Type.Boolean(),
   roomId: Type.Integer(),
   createdAt: Type.Integer(),
   user: Type.Optional(User),
-});
+}));
 
-export const Room = Type.Object({
+export const Room = model("Room", Type.Object({
   id: Type.Integer(),
   name: Type.String(),
   users: Type.Array(RoomUser),
@@ -23,7 +24,7 @@ export const Room = Type.Object({
   createdAt: Type.Integer(),
   modifiedAt: Type.Integer(),
   unreadCount: Type.Integer(),
-});
+}));
 export type RoomView = Type.Static<typeof Room>;
 
 export interface ViewerFlags {
@@ -58,7 +59,7 @@ export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, k
 }
 
 /** The raw room row with ISO times, as upstream's recent-chats returns it (§4.20, §1.4). */
-export const RawRoom = Type.Object({
+export const RawRoom = model("RawRoom", Type.Object({
   id: Type.Integer(),
   type: Type.String(),
   name: Type.String(),
@@ -66,7 +67,7 @@ export const RawRoom = Type.Object({
   createdAt: Type.String(),
   modifiedAt: Type.String(),
   deleted: Type.Boolean(),
-});
+}));
 
 export const rawRoomView = (r: RoomRow) => ({
   id: r.id,

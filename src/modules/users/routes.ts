@@ -2,28 +2,30 @@
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { notFound } from "../../http/errors.js";
-import { Envelope, IntId, ok, positiveInt, requiredNumber, syncPage } from "../../http/schema.js";
+import { IntText, IdParams, MsText, model, op } from "../../http/openapi.js";
+import { Envelope, IntId, ok, positiveInt, requiredNumber, SyncPage, syncPage } from "../../http/schema.js";
 import { deleteMe, updateMe } from "./actions.js";
 import { findUser, findVisibleUser, userSettings, usersModifiedSince, whoKnowsWhom } from "./queries.js";
 import { User, userView } from "./views.js";
 
 const SYNC_LIMIT = 100;
 
-const UserSetting = Type.Object({
+const UserSetting = model("UserSetting", Type.Object({
   id: Type.Integer(),
   userId: Type.Integer(),
   key: Type.String(),
   value: Type.String(),
   createdAt: Type.String({ description: "ISO-8601 (raw row, §1.4)" }),
   modifiedAt: Type.String(),
-});
+}));
 
 export default async function userRoutes(app: App): Promise<void> {
   const { ctx } = app;
   const auth = { auth: "device" as const };
   const userResponse = { 200: Envelope(Type.Object({ user: User })) };
 
-  app.get("/api/messenger/me", { config: auth, schema: { tags: ["User"], summary: "The caller", response: userResponse } }, async (request) => {
+  const getMe = op({ operationId: "getMe", tags: ["User"], summary: "The caller", description: "The caller's own User.", response: userResponse });
+  app.get("/api/messenger/me", { config: auth, schema: getMe }, async (request) => {
     const user = await findUser(ctx.db, request.auth.user.id);
     return ok({ user: userView(user ?? request.auth.user) });
   });
@@ -32,9 +34,16 @@ export default async function userRoutes(app: App): Promise<void> {
     "/api/messenger/me",
     {
       config: auth,
-      schema: {
+      schema: op({
+        operationId: "updateMe",
         tags: ["User"],
         summary: "Update the caller's profile (omitted fields stay)",
+        description:
+          "Changes `displayName`, `emailAddress` (empty clears it) and `avatarFileId`; `telephoneNumber` may only be sent unchanged (a new number needs a new sign-up). Other users who can see the caller get `USER_UPDATE`.",
+        errors: {
+          400: ["User with that email exists", "User with that telephoneNumber exists"],
+          403: ["Changing the telephone number requires verification"],
+        },
         body: Type.Object({
           telephoneNumber: Type.Optional(Type.String({ minLength: 1 })),
           emailAddress: Type.Optional(Type.String()),
@@ -42,14 +51,23 @@ export default async function userRoutes(app: App): Promise<void> {
           avatarFileId: Type.Optional(IntId({ minimum: 0, description: "0 = no avatar" })),
         }),
         response: userResponse,
-      },
+      }),
     },
     async (request) => ok({ user: userView(await updateMe(ctx, request.auth.user, request.body)) }),
   );
 
   app.delete(
     "/api/messenger/me",
-    { config: auth, schema: { tags: ["User"], summary: "Delete the caller's account", response: { 200: Envelope(Type.Object({ deleted: Type.Boolean() })) } } },
+    {
+      config: auth,
+      schema: op({
+        operationId: "deleteMe",
+        tags: ["User"],
+        summary: "Delete the caller's account",
+        description: "Marks the user deleted (name `Deleted user <id>`, phone and email cleared), removes its devices (tokens stop working), contacts, blocks, settings and group memberships (private rooms stay for the peer), and announces `USER_UPDATE`.",
+        response: { 200: Envelope(Type.Object({ deleted: Type.Boolean() })) },
+      }),
+    },
     async (request) => {
       await deleteMe(ctx, request.auth.user);
       return ok({ deleted: true });
@@ -58,7 +76,16 @@ export default async function userRoutes(app: App): Promise<void> {
 
   app.get(
     "/api/messenger/me/settings",
-    { config: auth, schema: { tags: ["User"], summary: "The caller's settings rows", response: { 200: Envelope(Type.Object({ settings: Type.Array(UserSetting) })) } } },
+    {
+      config: auth,
+      schema: op({
+        operationId: "getMySettings",
+        tags: ["User"],
+        summary: "The caller's settings rows",
+        description: "Raw rows with ISO-8601 times: `mute_<roomId>` and `pin_<roomId>` with value `\"true\"`.",
+        response: { 200: Envelope(Type.Object({ settings: Type.Array(UserSetting) })) },
+      }),
+    },
     async (request) => {
       const rows = await userSettings(ctx.db, request.auth.user.id);
       return ok({
@@ -69,7 +96,18 @@ export default async function userRoutes(app: App): Promise<void> {
 
   app.get(
     "/api/messenger/users/:id",
-    { config: auth, schema: { tags: ["User"], summary: "A user the caller may see", params: Type.Object({ id: Type.String() }), response: userResponse } },
+    {
+      config: auth,
+      schema: op({
+        operationId: "getUser",
+        tags: ["User"],
+        summary: "A user the caller may see",
+        description: "In team mode every user; in contact mode the caller and the caller's contacts.",
+        params: IdParams("id"),
+        response: userResponse,
+        errors: { 404: ["User not found"] },
+      }),
+    },
     async (request) => {
       const id = positiveInt(request.params.id);
       const user = id === null ? undefined : await findVisibleUser(ctx.db, ctx.config.teamMode, request.auth.user.id, id);
@@ -82,17 +120,16 @@ export default async function userRoutes(app: App): Promise<void> {
     "/api/messenger/users/sync/:timestamp",
     {
       config: auth,
-      schema: {
+      schema: op({
+        operationId: "syncUsers",
         tags: ["User", "Sync"],
         summary: "Users modified after a time (ms)",
-        params: Type.Object({ timestamp: Type.String() }),
-        querystring: Type.Object({ page: Type.Optional(Type.String()) }),
-        response: {
-          200: Envelope(
-            Type.Object({ list: Type.Array(User), users: Type.Array(User), count: Type.Integer(), limit: Type.Integer(), hasNext: Type.Boolean() }),
-          ),
-        },
-      },
+        description: `Users the caller may see whose \`modifiedAt\` is after \`timestamp\`, ${SYNC_LIMIT} per page; ask the next page while \`hasNext\`.`,
+        params: Type.Object({ timestamp: MsText() }),
+        querystring: Type.Object({ page: Type.Optional(IntText("1-based page")) }),
+        response: { 200: Envelope(SyncPage("UserSyncPage", User, "users")) },
+        errors: { 400: ["timestamp must be number", "page must be number"] },
+      }),
     },
     async (request) => {
       const since = requiredNumber(request.params.timestamp, "timestamp");

@@ -1,9 +1,10 @@
 // User rows → the User model of API.md §2.5.
 import Type from "typebox";
+import { model } from "../../http/openapi.js";
 import type { UserRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
 
-export const User = Type.Object({
+export const User = model("User", Type.Object({
   id: Type.Integer(),
   displayName: Nullable(Type.String()),
   avatarFileId: Type.Integer(),
@@ -19,7 +20,7 @@ export const User = Type.Object({
   longDescription: Nullable(Type.String()),
   coverFileId: Nullable(Type.Integer()),
   blockedBy: Type.Optional(Type.Array(Type.Object({ userId: Type.Integer() }))),
-});
+}));
 export type UserView = Type.Static<typeof User>;
 
 /**
