@@ -73,8 +73,13 @@ export function op<S extends FastifySchema>(spec: OperationDoc & S): S {
 }
 
 /** What the device-token check answers (src/http/auth.ts, authenticateDevice). */
-const DEVICE_AUTH_ERRORS = ["No access token", "Invalid access token", "Expired access token", "User not found", "User is not verified", "User is deleted"];
-const API_KEY_AUTH_ERRORS = ["No access token", "Invalid access token"];
+export const NO_TOKEN = [
+  'No access token: send it in the "accesstoken" header',
+  'No access token: send it in the "accesstoken" header, not "Authorization"',
+  'No access token: send it in the "accesstoken" header, not "access-token"',
+];
+const DEVICE_AUTH_ERRORS = [...NO_TOKEN, "Invalid access token", "Expired access token", "User not found", "User is not verified", "User is deleted"];
+const API_KEY_AUTH_ERRORS = [...NO_TOKEN, "Invalid access token"];
 /** What schema validation of a JSON body answers (src/http/validation.ts). */
 const BODY_ERRORS = ["Invalid params: <field> is required", "Invalid params: <field> must be <type or constraint>", "Invalid JSON body"];
 

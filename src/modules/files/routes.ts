@@ -7,7 +7,7 @@ import type { App } from "../../app.js";
 import type { FileRow } from "../../db/schema.js";
 import { missingToken, presentedToken } from "../../http/auth.js";
 import { HttpError, badRequest, notFound } from "../../http/errors.js";
-import { docAs, IdParams, op, type OperationDoc } from "../../http/openapi.js";
+import { docAs, IdParams, NO_TOKEN, op, type OperationDoc } from "../../http/openapi.js";
 import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
 import { storeFor, type ByteRange } from "../../storage/index.js";
 import { authenticateDevice } from "../auth/actions.js";
@@ -43,7 +43,7 @@ const download = (how: string, errors: OperationDoc["errors"] = {}): Pick<Operat
     206: { description: "The requested byte range (Content-Range)", content: { "application/octet-stream": { schema: { type: "string", format: "binary" } } } },
     304: { description: "Not modified (ETag or Last-Modified matched)" },
   },
-  errors: { ...errors, 401: ["No access token", "Invalid access token", "Expired access token"], 404: ["File not found"], 416: ["Range not satisfiable"] },
+  errors: { ...errors, 401: [...NO_TOKEN, "Invalid access token", "Expired access token"], 404: ["File not found"], 416: ["Range not satisfiable"] },
 });
 
 export default async function fileRoutes(app: App): Promise<void> {
