@@ -1,6 +1,7 @@
 // Every setting of API.md §13b (plus a few documented extras), read once and validated.
 // A bad value throws ConfigError with one line naming the variable and what is allowed.
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 
 export class ConfigError extends Error {}
 
@@ -32,6 +33,8 @@ export interface Config {
   jobRetryBaseMs: number;
   /** How long a claimed job stays locked without its worker renewing the lease. */
   jobLeaseMs: number;
+  /** Server processes `spika serve` runs on one port (src/cluster.ts); 1 = this process only. */
+  workers: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -142,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
     jobWorker: flag(env, "JOB_WORKER", true),
     jobRetryBaseMs: integer(env, "JOB_RETRY_BASE_MS", 2000, 1, 3_600_000),
     jobLeaseMs: integer(env, "JOB_LEASE_MS", 60_000, 1000, 3_600_000),
+    workers: integer(env, "WORKERS", availableParallelism(), 1, 256),
   };
 }
 

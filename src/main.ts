@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The `spika` command: serve (default), migrate, routes, worker, --help.
+import cluster from "node:cluster";
 import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, loadDotEnv, type Config } from "./config.js";
 import { createApp } from "./app.js";
@@ -7,6 +8,7 @@ import { migrate, openDatabase } from "./db/index.js";
 import { createWorker } from "./jobs/index.js";
 import type { Logger } from "pino";
 import { buildContext, createLogger, openMigrated, startServer } from "./server.js";
+import { announceReady, onPrimaryStop, runPrimary } from "./cluster.js";
 
 const HELP = `Usage: spika [command]
 
@@ -19,7 +21,8 @@ Commands:
 
 Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
-WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER.
+WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, SMS_PROVIDER, FCM_SERVICE_ACCOUNT, LOG_LEVEL, JOB_WORKER,
+WORKERS (server processes on one port; default: the number of cores).
 See README.md for the full table.
 `;
 
@@ -59,13 +62,18 @@ function stopOnSignals(log: Logger, what: string, close: () => Promise<void>): v
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // A worker of `WORKERS=N` is stopped by its primary (which may also have relayed a Ctrl-C the
+  // worker got itself: that is not a second signal).
+  if (cluster.isWorker) onPrimaryStop(() => stopping || stop("shutdown"));
 }
 
 async function serve(): Promise<void> {
   const cfg = config();
   const log = createLogger(cfg);
+  if (cfg.workers > 1 && cluster.isPrimary) process.exit(await runPrimary(cfg, log));
   const server = await startServer(cfg, log);
   stopOnSignals(log, "in-flight requests", () => server.close());
+  if (cluster.isWorker) announceReady(server.url);
 }
 
 /** `spika worker`: the job worker without HTTP, next to (or instead of) the servers' own. */

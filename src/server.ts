@@ -1,13 +1,16 @@
 // Starts a server from a Config: database, migrations, context, app, listening socket.
+import cluster from "node:cluster";
 import pino, { type Logger } from "pino";
 import type { Config } from "./config.js";
 import { createApp, type App } from "./app.js";
 import type { AppContext } from "./context.js";
 import { migrate, openDatabase, type Database } from "./db/index.js";
 import { RateLimiter } from "./http/rateLimit.js";
+import { TokenCache } from "./http/tokenCache.js";
 import { createWorker } from "./jobs/index.js";
 import { createSmsSender } from "./providers/sms.js";
-import { LocalBus, type EventBus } from "./realtime/bus.js";
+import { LocalBus, type BusReceiver, type EventBus } from "./realtime/bus.js";
+import { ClusterBus } from "./realtime/clusterBus.js";
 import type { RecordingSink } from "./realtime/events.js";
 import { SseHub } from "./realtime/hub.js";
 
@@ -20,7 +23,7 @@ export interface RunningServer {
 
 /** Opens the configured database and applies pending migrations. */
 export async function openMigrated(config: Config, log: Logger): Promise<Database> {
-  const database = openDatabase(config.databaseUrl, (err) => log.warn({ err }, "database connection lost"));
+  const database = openDatabase(config.databaseUrl, { onError: (err) => log.warn({ err }, "database connection lost"), checkpointer: !cluster.isWorker });
   try {
     await migrate(database);
   } catch (err) {
@@ -41,15 +44,19 @@ export interface ServerOptions {
 
 export async function buildContext(config: Config, log: Logger, database: Database, opts: ServerOptions = {}): Promise<AppContext> {
   const hub = new SseHub();
-  const deliver = (events: Parameters<SseHub["deliver"]>[0]) => hub.deliver(events);
-  let bus: EventBus = new LocalBus(deliver);
+  const tokens = new TokenCache();
+  const receiver: BusReceiver = { deliver: (events) => hub.deliver(events), revoke: (revocation) => tokens.revoke(revocation) };
+  // Redis crosses hosts and processes; without it the workers of `WORKERS=N` talk through their primary.
+  let bus: EventBus;
   if (config.redisUrl) {
     // Loaded only when configured: a single instance never pays for the Redis client.
     const { RedisBus } = await import("./realtime/redisBus.js");
     const { name } = await database.db.selectFrom("deployment").select("name").where("id", "=", 1).executeTakeFirstOrThrow();
-    const redis = new RedisBus(config.redisUrl, name, deliver, log);
+    const redis = new RedisBus(config.redisUrl, name, receiver, log);
     await redis.start();
     bus = redis;
+  } else {
+    bus = cluster.isWorker ? new ClusterBus(receiver) : new LocalBus(receiver);
   }
   return {
     config,
@@ -61,6 +68,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
     log,
     hub,
     bus,
+    tokens,
     events: {
       publish(events) {
         opts.recorder?.publish(events);
@@ -94,6 +102,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace("0.0.0.0", "127.0.0.1").replace("[::]", "127.0.0.1");
-  log.info({ url }, `Spika server ready at ${url}`);
+  // In `WORKERS=N` mode the primary announces the server once every worker listens (src/cluster.ts).
+  log.info({ url }, cluster.isWorker ? `worker ${process.pid} listening at ${url}` : `Spika server ready at ${url}`);
   return { app, ctx, url, close: () => app.close() };
 }

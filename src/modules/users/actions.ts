@@ -40,7 +40,7 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: ProfileCha
   if (Object.keys(set).length === 0) return me;
 
   try {
-    return await transact(ctx, async (tx, after) => {
+    const user = await transact(ctx, async (tx, after) => {
       const user = await tx
         .updateTable("users")
         .set({ ...set, modifiedAt: Date.now() })
@@ -50,6 +50,9 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: ProfileCha
       after.emit(await announce(tx, user, ctx.config.teamMode));
       return user;
     });
+    // Cached authentications carry the user row.
+    await ctx.bus.revoke({ userIds: [me.id] });
+    return user;
   } catch (err) {
     if (isUniqueViolation(err)) throw badRequest("User with that email exists");
     throw err;
@@ -92,5 +95,6 @@ export async function deleteMe(ctx: AppContext, me: UserRow): Promise<void> {
     const data = { type: "USER_UPDATE", user: userView(user) };
     after.emit(audience ? { userIds: audience.filter((u) => u !== id), data } : { userIds: [], allUsers: true, data });
   });
+  await ctx.bus.revoke({ userIds: [me.id] });
 }
 
