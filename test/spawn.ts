@@ -17,7 +17,7 @@ export interface ServerProcess {
  * Starts `spika serve` with test defaults plus `env`, and resolves once its ready line names the
  * URL. `main`: the node arguments that run the CLI (default: the sources through tsx).
  */
-export async function spawnServer(env: Record<string, string>, main = ["--import", "tsx", "src/main.ts"], readyWithinMs = 30_000): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, main = ["--import", "tsx", "src/main.ts"], readyWithinMs = 90_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...main, "serve"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: "0", HOST: "127.0.0.1", IS_TEST: "1", RATE_LIMIT: "off", LOG_LEVEL: "info", ...env },

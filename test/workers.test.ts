@@ -56,7 +56,7 @@ describe("WORKERS=2: one server in two processes", { timeout: 240_000 }, () => {
       UPLOAD_DIR: `${db.dataDir}/uploads`,
       WEBHOOK_ALLOW_PRIVATE: "1",
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
-    }, undefined, 90_000);
+    });
     assert.match(server.output(), /ready at .* \(2 worker processes\)/);
     [alice, bob] = [await signUp(server, { displayName: "Alice" }), await signUp(server, { displayName: "Bob" })];
     roomId = (await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Two", type: "group", userIds: [bob.user.id] } })).body.data.room.id;
