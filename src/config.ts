@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { isIP } from "node:net";
 import { hashPassword, isPasswordHash } from "./crypto.js";
+import { availableParallelism } from "node:os";
 
 export class ConfigError extends Error {}
 
@@ -54,6 +55,8 @@ export interface Config {
   storage: StorageConfig;
   /** The management API and its sign-in; null (API off, 404) without ADMIN_USERNAME. */
   admin: AdminConfig | null;
+  /** Server processes `spika serve` runs on one port (src/cluster.ts); 1 = this process only. */
+  workers: number;
 }
 
 export interface AdminConfig {
@@ -263,6 +266,7 @@ export function loadConfig(env: Env = process.env, stdoutIsTerminal = process.st
     admin: adminConfig(env),
     uploadPendingQuota: integer(env, "UPLOAD_PENDING_QUOTA", 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     storage: storage(env),
+    workers: integer(env, "WORKERS", availableParallelism(), 1, 256),
   };
 }
 

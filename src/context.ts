@@ -7,6 +7,7 @@ import type { EventBus } from "./realtime/bus.js";
 import type { EventSink, OutgoingEvent } from "./realtime/events.js";
 import type { SseHub } from "./realtime/hub.js";
 import type { RateLimiter } from "./http/rateLimit.js";
+import type { TokenCache } from "./http/tokenCache.js";
 import type { SmsSender } from "./providers/sms.js";
 
 export interface AppContext {
@@ -23,6 +24,8 @@ export interface AppContext {
   /** This process's open SSE streams. */
   hub: SseHub;
   bus: EventBus;
+  /** Resolved access tokens; revoked through `bus.revoke` on every instance. */
+  tokens: TokenCache;
   sms: SmsSender;
   limiter: RateLimiter;
 }

@@ -91,3 +91,18 @@ export function describeRedis(redisUrl: string): string {
   const u = new URL(redisUrl);
   return `${u.hostname}:${u.port || 6379}`;
 }
+
+/** What the ready line says besides the URL: the database (no password), Redis and the job worker. */
+export function readyFacts(config: Config): { database: string; redis: string; jobWorker: string } {
+  return {
+    database: describeDatabase(config.databaseUrl),
+    redis: config.redisUrl ? describeRedis(config.redisUrl) : "off",
+    jobWorker: config.jobWorker ? "on" : "off",
+  };
+}
+
+export function readyLine(config: Config, url: string, workers = 1): string {
+  const { database, redis, jobWorker } = readyFacts(config);
+  const processes = workers > 1 ? `, ${workers} worker processes` : "";
+  return `Spika server ready at ${url} (${database}, Redis ${redis}, job worker ${jobWorker}${processes})`;
+}

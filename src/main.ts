@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The `spika` command: serve (default), migrate, routes, worker, --help, --version.
+// The `spika` command: serve (default), migrate, routes, worker, admin, backup, storage, --help, --version.
+import cluster from "node:cluster";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,6 +18,7 @@ import { buildContext, createLogger, openMigrated, startServer } from "./server.
 import { ADMIN_HELP, UsageError, hashPasswordCommand, runAdminCommand } from "./adminCli.js";
 import { HttpError } from "./http/errors.js";
 import { explainStartupError } from "./startupErrors.js";
+import { announceReady, onPrimaryStop, runPrimary } from "./cluster.js";
 
 const HELP = `Usage: spika [command] [--help] [--version]
 
@@ -38,7 +40,8 @@ Commands:
 Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOAD_DIR,
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
 WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, UPLOAD_PENDING_QUOTA, STORAGE, S3_*, SMS_PROVIDER,
-FCM_SERVICE_ACCOUNT, LOG_LEVEL, LOG_FORMAT, JOB_WORKER, WEB_APP_DIR, ADMIN_USERNAME,
+FCM_SERVICE_ACCOUNT, LOG_LEVEL, LOG_FORMAT, JOB_WORKER, WEB_APP_DIR, WORKERS (server processes on one port;
+default: the number of cores), ADMIN_USERNAME,
 ADMIN_PASSWORD, ADMIN_PASSWORD_HASH, ADMIN_TOKEN_TTL. See README.md for the full table and
 .env.example for the defaults.
 `;
@@ -83,13 +86,18 @@ function stopOnSignals(log: Logger, what: string, close: () => Promise<void>): v
   };
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
+  // A worker of `WORKERS=N` is stopped by its primary (which may also have relayed a Ctrl-C the
+  // worker got itself: that is not a second signal).
+  if (cluster.isWorker) onPrimaryStop(() => stopping || stop("shutdown"));
 }
 
 async function serve(): Promise<void> {
   const cfg = config();
   const log = createLogger(cfg);
+  if (cfg.workers > 1 && cluster.isPrimary) process.exit(await runPrimary(cfg, log));
   const server = await startServer(cfg, log);
   stopOnSignals(log, "in-flight requests", () => server.close());
+  if (cluster.isWorker) announceReady(server.url);
 }
 
 /** `spika worker`: the job worker without HTTP, next to (or instead of) the servers' own. */

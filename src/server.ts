@@ -1,14 +1,17 @@
 // Starts a server from a Config: database, migrations, context, app, listening socket.
+import cluster from "node:cluster";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { createApp, type App } from "./app.js";
 import type { AppContext } from "./context.js";
 import { migrate, openDatabase, type Database } from "./db/index.js";
 import { DbCounter, RateLimiter, type HitCounter } from "./http/rateLimit.js";
+import { TokenCache } from "./http/tokenCache.js";
 import { createWorker } from "./jobs/index.js";
-import { createLogger, describeDatabase, describeRedis } from "./log.js";
+import { createLogger, readyFacts, readyLine } from "./log.js";
 import { createSmsSender } from "./providers/sms.js";
-import { LocalBus, type EventBus } from "./realtime/bus.js";
+import { LocalBus, type BusReceiver, type EventBus } from "./realtime/bus.js";
+import { ClusterBus } from "./realtime/clusterBus.js";
 import type { RecordingSink } from "./realtime/events.js";
 import { SseHub } from "./realtime/hub.js";
 import { openStore } from "./storage/index.js";
@@ -24,7 +27,7 @@ export interface RunningServer {
 
 /** Opens the configured database and applies pending migrations. */
 export async function openMigrated(config: Config, log: Logger): Promise<Database> {
-  const database = openDatabase(config.databaseUrl, (err) => log.warn({ err }, "database connection lost"));
+  const database = openDatabase(config.databaseUrl, { onError: (err) => log.warn({ err }, "database connection lost"), checkpointer: !cluster.isWorker });
   try {
     await migrate(database);
   } catch (err) {
@@ -41,14 +44,16 @@ export interface ServerOptions {
 
 export async function buildContext(config: Config, log: Logger, database: Database, opts: ServerOptions = {}): Promise<AppContext> {
   const hub = new SseHub(config.sseMaxStreamsPerDevice);
-  const deliver = (events: Parameters<SseHub["deliver"]>[0]) => hub.deliver(events);
-  let bus: EventBus = new LocalBus(deliver);
+  const tokens = new TokenCache();
+  const receiver: BusReceiver = { deliver: (events) => hub.deliver(events), revoke: (revocation) => tokens.revoke(revocation) };
+  // Redis crosses hosts and processes; without it the workers of `WORKERS=N` talk through their primary.
+  let bus: EventBus;
   let counter: HitCounter | null = config.rateLimit ? new DbCounter(database.db, database.background, log) : null;
   if (config.redisUrl) {
     // Loaded only when configured: a single instance never pays for the Redis client.
     const [{ RedisBus }, { RedisCounter }] = await Promise.all([import("./realtime/redisBus.js"), import("./http/redisCounter.js")]);
     const { name } = await database.db.selectFrom("deployment").select("name").where("id", "=", 1).executeTakeFirstOrThrow();
-    const redis = new RedisBus(config.redisUrl, name, deliver, log);
+    const redis = new RedisBus(config.redisUrl, name, receiver, log);
     await redis.start();
     bus = redis;
     if (counter) {
@@ -56,6 +61,8 @@ export async function buildContext(config: Config, log: Logger, database: Databa
       await inRedis.start();
       counter = inRedis;
     }
+  } else {
+    bus = cluster.isWorker ? new ClusterBus(receiver) : new LocalBus(receiver);
   }
   return {
     config,
@@ -67,6 +74,7 @@ export async function buildContext(config: Config, log: Logger, database: Databa
     log,
     hub,
     bus,
+    tokens,
     events: {
       publish(events) {
         opts.recorder?.publish(events);
@@ -102,9 +110,8 @@ export async function startServer(config: Config, log: Logger = createLogger(con
   });
   const address = await app.listen({ port: config.port, host: config.host });
   const url = address.replace("0.0.0.0", "127.0.0.1").replace("[::]", "127.0.0.1");
-  const where = describeDatabase(config.databaseUrl);
-  const redis = config.redisUrl ? describeRedis(config.redisUrl) : "off";
-  const jobWorker = config.jobWorker ? "on" : "off";
-  log.info({ url, database: where, redis, jobWorker }, `Spika server ready at ${url} (${where}, Redis ${redis}, job worker ${jobWorker})`);
+  // In `WORKERS=N` mode the primary announces the server once every worker listens (src/cluster.ts).
+  if (cluster.isWorker) log.info({ url }, `worker ${process.pid} listening at ${url}`);
+  else log.info({ url, ...readyFacts(config) }, readyLine(config, url));
   return { app, ctx, url, close: () => app.close() };
 }

@@ -1,4 +1,4 @@
-// Two server processes on one PostgreSQL database and one Redis: an event produced on either
+// Two servers on one PostgreSQL database and one Redis: an event produced on either
 // instance reaches every expected device's streams on both instances, exactly once.
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
@@ -18,7 +18,8 @@ suiteUnless(skip, "two instances behind one database and one Redis", () => {
 
   before(async () => {
     db = await freshPostgres();
-    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, TEAM_MODE: "1" };
+    // Each instance runs two worker processes (WORKERS=2): four processes, two hosts' worth.
+    const env = { DATABASE_URL: db.url, REDIS_URL: redisUrl!, TEAM_MODE: "1", WORKERS: "2" };
     one = await spawnServer(env);
     two = await spawnServer(env);
     alice = await signUp(one, { displayName: "Alice" });
@@ -67,6 +68,19 @@ suiteUnless(skip, "two instances behind one database and one Redis", () => {
       const e = await s.next((x) => x.type === "USER_UPDATE" && x.user.id === bob.user.id, { from: mark[k] });
       assert.equal(e.user.displayName, "Robert", k);
     }
+  });
+
+  it("a logout on one instance makes the token fail on the other at once", async () => {
+    const dave = await signUp(one, { displayName: "Dave" });
+    // Both instances have resolved (and cached) the token.
+    for (const s of [one, two]) assert.equal((await call(s, "GET", "/api/messenger/me", { token: dave.token })).status, 200);
+    assert.equal((await call(one, "POST", "/api/messenger/auth/logout", { token: dave.token })).status, 200);
+    for (const s of [two, one]) assert.equal((await call(s, "GET", "/api/messenger/me", { token: dave.token })).status, 401);
+  });
+
+  it("a profile change on one instance shows in the other's answers at once", async () => {
+    await call(one, "PUT", "/api/messenger/me", { token: carol.token, body: { displayName: "Caroline" } });
+    assert.equal((await call(two, "GET", "/api/messenger/me", { token: carol.token })).body.data.user.displayName, "Caroline");
   });
 
   it("both instances report healthy", async () => {

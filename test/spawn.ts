@@ -17,7 +17,7 @@ export interface ServerProcess {
  * Starts `spika serve` with test defaults plus `env`, and resolves once its ready line names the
  * URL. `main`: the node arguments that run the CLI (default: the sources through tsx).
  */
-export async function spawnServer(env: Record<string, string>, main = ["--import", "tsx", "src/main.ts"]): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, main = ["--import", "tsx", "src/main.ts"], readyWithinMs = 90_000): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...main, "serve"], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, PORT: "0", HOST: "127.0.0.1", IS_TEST: "1", RATE_LIMIT: "off", LOG_LEVEL: "info", ...env },
@@ -28,10 +28,10 @@ export async function spawnServer(env: Record<string, string>, main = ["--import
   child.stderr!.on("data", (d) => (log += d));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
-      // Not left running: a stray server would keep the test process alive after the failure.
+      // Not left running behind the failed test.
       child.kill("SIGKILL");
-      reject(new Error(`server not ready within 30 s:\n${log}`));
-    }, 30_000);
+      reject(new Error(`server not ready within ${readyWithinMs / 1000} s:\n${log}`));
+    }, readyWithinMs);
     const check = () => {
       const m = /ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(log);
       if (m) {

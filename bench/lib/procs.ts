@@ -3,7 +3,7 @@
 // when its scenario ends, and all of them when the benchmark is interrupted.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -41,13 +41,40 @@ const RUN_ID = new Date().toISOString().replace(/[:.]/g, "-");
 
 export const profiling = () => process.env.BENCH_PROFILE === "1";
 
-function rssOf(pid: number): number | undefined {
+/** `pid` and every process below it (the workers of `WORKERS=N`), from Linux /proc. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
   try {
-    const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]);
-    return Number.isFinite(kb) ? kb / 1024 : undefined;
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+        const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      } catch {
+        // gone meanwhile
+      }
+    }
   } catch {
-    return undefined;
+    return [pid];
   }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(children.get(tree[i]) ?? []));
+  return tree;
+}
+
+/** Resident memory of a process and its children (MB). */
+function rssOf(pid: number): number | undefined {
+  let total: number | undefined;
+  for (const p of processTree(pid)) {
+    try {
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, "utf8"))?.[1]);
+      if (Number.isFinite(kb)) total = (total ?? 0) + kb / 1024;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /**
@@ -89,8 +116,9 @@ async function spawnChild(name: string, args: string[], env: Record<string, stri
       keep(line);
       if (!line.startsWith("{")) return;
       try {
-        const entry = JSON.parse(line) as { url?: unknown };
-        if (typeof entry.url === "string") res(entry.url);
+        const entry = JSON.parse(line) as { url?: unknown; msg?: unknown };
+        // With WORKERS=N each worker logs its own url; the primary's ready line comes after all.
+        if (typeof entry.url === "string" && !String(entry.msg).startsWith("worker ")) res(entry.url);
       } catch {
         // not a JSON log line
       }
@@ -231,15 +259,24 @@ export function startSpika(db: { url: string; dir: string }, profileName?: strin
   );
 }
 
-/** CPU seconds (user + system) a process has used so far (Linux /proc), or undefined. */
+/** CPU seconds (user + system) a process and its children have used so far (Linux /proc), or undefined. */
 export function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100)
-  } catch {
-    return undefined;
+  return cpuSecondsOf(processTree(pid));
+}
+
+/** CPU seconds (user + system) used so far by the processes `pids` that still exist, or undefined. */
+export function cpuSecondsOf(pids: number[]): number | undefined {
+  let total: number | undefined;
+  for (const p of pids) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      total = (total ?? 0) + (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in USER_HZ (100)
+    } catch {
+      // gone meanwhile
+    }
   }
+  return total;
 }
 
 /** CPU seconds the whole machine has been busy (all cores, /proc/stat), or undefined. */
@@ -261,6 +298,10 @@ export interface CpuUse {
   serverSeconds?: number;
   /** Percent of one core used by this process (the load generator). */
   loadgen: number;
+  /** Percent of one core used by the database side: PostgreSQL's backends of the bench database and Redis. */
+  database?: number;
+  /** CPU seconds used by the database side. */
+  databaseSeconds?: number;
   /** Percent of one core used by everything else on the machine (other work disturbs the run). */
   other?: number;
 }
@@ -269,14 +310,43 @@ export interface CpuUse {
 export const cpuFields = (c: CpuUse, ops?: number) => ({
   server_cpu_pct: c.server,
   server_cpu_ms_per_op: c.serverSeconds === undefined || !ops || ops <= 0 ? undefined : (c.serverSeconds * 1000) / ops,
+  db_cpu_pct: c.database,
+  db_cpu_ms_per_op: c.databaseSeconds === undefined || !ops || ops <= 0 ? undefined : (c.databaseSeconds * 1000) / ops,
   loadgen_cpu_pct: c.loadgen,
   other_cpu_pct: c.other,
 });
 
-/** Starts measuring CPU use; returns a reader of percentages of one core since the start. */
-export function cpuMeter(pid: number): () => CpuUse {
+/**
+ * The processes of the database side (part of the system under test): the PostgreSQL backends
+ * serving the database of `databaseUrl` (their process title names it), and Redis when REDIS_URL
+ * is set (shared with whatever else uses that Redis). None for SQLite: it runs inside the server.
+ */
+function databaseProcesses(databaseUrl: string | undefined): number[] {
+  const pgName = databaseUrl?.startsWith("postgres") ? new URL(databaseUrl).pathname.slice(1) : null;
+  const redis = !!process.env.REDIS_URL && !!pgName;
+  if (!pgName) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const title = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
+      if ((title.startsWith("postgres: ") && title.split(" ")[2] === pgName) || (redis && /(^|\/)redis-server /.test(title))) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+/**
+ * Starts measuring CPU use; returns a reader of percentages of one core since the start. The
+ * server is `pid` with its children (the workers of WORKERS=N); `databaseUrl` adds the database
+ * side (PostgreSQL + Redis) as its own column instead of counting it as a disturbance.
+ */
+export function cpuMeter(pid: number, databaseUrl?: string): () => CpuUse {
   const t0 = performance.now();
   const s0 = cpuSeconds(pid);
+  const d0 = new Map(databaseProcesses(databaseUrl).map((p) => [p, cpuSecondsOf([p]) ?? 0]));
   const m0 = machineBusySeconds();
   const l0 = process.cpuUsage();
   return () => {
@@ -284,10 +354,14 @@ export function cpuMeter(pid: number): () => CpuUse {
     const s1 = cpuSeconds(pid);
     const m1 = machineBusySeconds();
     const l = process.cpuUsage(l0);
+    // Backends that started during the run count whole; those that ended are missed (rare: the pool keeps them).
+    const pids = new Set([...d0.keys(), ...databaseProcesses(databaseUrl)]);
+    const databaseSeconds = pids.size === 0 ? undefined : [...pids].reduce((sum, p) => sum + Math.max(0, (cpuSecondsOf([p]) ?? d0.get(p) ?? 0) - (d0.get(p) ?? 0)), 0);
+    const database = databaseSeconds === undefined ? undefined : (100 * databaseSeconds) / wall;
     const server = s0 === undefined || s1 === undefined ? undefined : (100 * (s1 - s0)) / wall;
     const loadgen = (100 * (l.user + l.system)) / 1e6 / wall;
     const machine = m0 === undefined || m1 === undefined ? undefined : (100 * (m1 - m0)) / wall;
-    const other = machine === undefined || server === undefined ? undefined : Math.max(0, machine - server - loadgen);
-    return { server, serverSeconds: s0 === undefined || s1 === undefined ? undefined : s1 - s0, loadgen, other };
+    const other = machine === undefined || server === undefined ? undefined : Math.max(0, machine - server - loadgen - (database ?? 0));
+    return { server, serverSeconds: s0 === undefined || s1 === undefined ? undefined : s1 - s0, database, databaseSeconds, loadgen, other };
   };
 }

@@ -29,6 +29,9 @@ export interface Row {
   server_cpu_pct?: number;
   /** Server CPU time per request / message: robust to other load on the machine. */
   server_cpu_ms_per_op?: number;
+  /** CPU of the database side (PostgreSQL backends of the bench database, Redis); none on SQLite. */
+  db_cpu_pct?: number;
+  db_cpu_ms_per_op?: number;
   loadgen_cpu_pct?: number;
   /** CPU used by other processes during the run (a disturbed run when high). */
   other_cpu_pct?: number;
@@ -158,6 +161,7 @@ export function table(rows: Rows): string {
     const notes = [
       unit,
       r.server_cpu_ms_per_op !== undefined ? `${fmt(r.server_cpu_ms_per_op, 3)} ms server CPU/op` : "",
+      r.db_cpu_pct !== undefined ? `database ${pct(r.db_cpu_pct)} CPU${r.db_cpu_ms_per_op !== undefined ? `, ${fmt(r.db_cpu_ms_per_op, 3)} ms/op` : ""}` : "",
       r.delivered_per_s !== undefined ? `${fmt(r.delivered_per_s, 0)} delivered/s` : "",
       r.kb_per_stream !== undefined ? `${fmt(r.kb_per_stream)} KB/stream` : "",
       r.incomplete ? `${r.incomplete} msgs incomplete` : "",

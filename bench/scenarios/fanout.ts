@@ -25,7 +25,7 @@ export function fanout(members: number) {
         const key = `fanout-${members}@${rate ?? "max"}`;
         ctx.log(`${key}: ${rate ? `${rate} msg/s` : "as fast as acknowledged"}, ${ctx.seconds} s, ${members - 1} recipients`);
         const [r, c] = await server.measure(key, async () => {
-          const cpu = cpuMeter(server.pid);
+          const cpu = cpuMeter(server.pid, db.url);
           const result: FanoutResult = await measureFanout({
             pool,
             recipients: members - 1, // every member's device but the sending one (§9.2)

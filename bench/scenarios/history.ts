@@ -50,7 +50,7 @@ export async function history(ctx: Ctx) {
       // Throughput with CONNECTIONS concurrent readers; latency with one reader (service time,
       // not queueing behind a saturated server: the 1.2× target compares the rooms, not the queue).
       const [r, lat, c] = await server.measure(key, async () => {
-        const cpu = cpuMeter(server.pid);
+        const cpu = cpuMeter(server.pid, db.url);
         const headersFor = () => ({ accesstoken: reader.token });
         const busy = await load({ url: server.url, path, connections: CONNECTIONS, seconds: ctx.seconds, headersFor });
         const used = cpu();

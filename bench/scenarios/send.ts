@@ -29,7 +29,7 @@ export async function send(ctx: Ctx) {
     let seq = 0;
     ctx.log(`send: ${ROOMS} private rooms, ${ROOMS * 2} streams, ${HTTP_CONNECTIONS} senders, ${ctx.seconds} s`);
     const [r, c] = await server.measure("send", async () => {
-      const cpu = cpuMeter(server.pid);
+      const cpu = cpuMeter(server.pid, db.url);
       const result = await load({
         url: server.url,
         method: "POST",

@@ -22,7 +22,7 @@ export async function sync(ctx: Ctx) {
     const counts: Record<string, number> = {};
     let requests = 0;
     const [seconds, c] = await server.measure("sync-10k", async () => {
-      const cpu = cpuMeter(server.pid);
+      const cpu = cpuMeter(server.pid, db.url);
       const t0 = performance.now();
       for (const path of ["rooms/sync", "messages/sync", "messages/sync/modified", "message-records/sync", "users/sync"]) {
         counts[path] = 0;

@@ -73,8 +73,17 @@ function counted(background: Db, dialect: Dialect): Database {
 // int8 (ids, epoch-ms times, counts) as JS numbers: ids stay integers in JSON on both engines.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-/** `onError` hears about connection failures outside a query (e.g. PostgreSQL restarting). */
-export function openDatabase(url: string, onError: (err: Error) => void = () => {}): Database {
+export interface OpenOptions {
+  /** Hears about connection failures outside a query (e.g. PostgreSQL restarting). */
+  onError?: (err: Error) => void;
+  /**
+   * SQLite: run the WAL checkpointer in this process (default). false in the workers of
+   * `WORKERS=N`, whose primary runs the one checkpointer of the file (src/cluster.ts).
+   */
+  checkpointer?: boolean;
+}
+
+export function openDatabase(url: string, { onError = () => {}, checkpointer: checkpointHere = true }: OpenOptions = {}): Database {
   if (url.startsWith("sqlite:")) {
     const file = url.slice("sqlite:".length);
     const memory = file === ":memory:";
@@ -90,8 +99,8 @@ export function openDatabase(url: string, onError: (err: Error) => void = () => 
     const writer = open();
     const reader = memory ? null : open();
     reader?.pragma("query_only = ON");
-    const checkpointer = memory ? null : startCheckpointer(file);
-    if (checkpointer) writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
+    const checkpointer = memory || !checkpointHere ? null : startCheckpointer(file);
+    if (!memory) writer.pragma(`wal_autocheckpoint = ${WRITER_AUTOCHECKPOINT_PAGES}`);
     const database = counted(new Kysely<DB>({ dialect: new SqliteRoutingDialect(writer, reader), plugins: [new CamelCasePlugin()] }), "sqlite");
     return {
       ...database,

@@ -4,9 +4,11 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";
-import type { Deliver, EventBus } from "./bus.js";
+import type { BusReceiver, EventBus, Revocation } from "./bus.js";
 import type { OutgoingEvent } from "./events.js";
 
+/** What travels on the channel: events, or a revocation, from one instance. */
+type Wire = { from: string; events: OutgoingEvent[] } | { from: string; revoke: Revocation };
 
 export class RedisBus implements EventBus {
   private readonly instance = randomUUID();
@@ -20,7 +22,7 @@ export class RedisBus implements EventBus {
   constructor(
     url: string,
     deployment: string,
-    private readonly deliver: Deliver,
+    private readonly receiver: BusReceiver,
     private readonly log: Logger,
   ) {
     this.channel = `spika:${deployment}:events`;
@@ -62,9 +64,18 @@ export class RedisBus implements EventBus {
   }
 
   publish(events: OutgoingEvent[]): void {
-    this.deliver(events);
+    this.receiver.deliver(events);
+    void this.send({ from: this.instance, events });
+  }
+
+  async revoke(revocation: Revocation): Promise<void> {
+    this.receiver.revoke(revocation);
+    await this.send({ from: this.instance, revoke: revocation });
+  }
+
+  private async send(wire: Wire): Promise<void> {
     if (this.pub.status !== "ready") return this.report(new Error(`redis is ${this.pub.status}`));
-    this.pub.publish(this.channel, JSON.stringify({ from: this.instance, events })).catch((err: Error) => this.report(err));
+    await this.pub.publish(this.channel, JSON.stringify(wire)).catch((err: Error) => this.report(err));
   }
 
   healthy(): boolean {
@@ -77,13 +88,15 @@ export class RedisBus implements EventBus {
   }
 
   private receive(text: string): void {
-    let parsed: { from: string; events: OutgoingEvent[] };
+    let parsed: Wire;
     try {
       parsed = JSON.parse(text);
     } catch {
       return;
     }
-    if (parsed.from !== this.instance) this.deliver(parsed.events);
+    if (parsed.from === this.instance) return;
+    if ("revoke" in parsed) this.receiver.revoke(parsed.revoke);
+    else this.receiver.deliver(parsed.events);
   }
 
   private report(err: Error): void {

@@ -63,7 +63,7 @@ export async function requestCode(
   const code = fixedCode ? TEST_CODE : newCode();
   const now = Date.now();
 
-  const result = await transact(ctx, async (tx, after) => {
+  const { rebound, ...result } = await transact(ctx, async (tx, after) => {
     const existing = await findDeviceByDeviceId(tx, deviceId);
     if (existing && existing.tokenHash && existing.tokenExpiredAt !== null && existing.tokenExpiredAt > now && !isBrowser) {
       const owner = await findUser(tx, existing.userId);
@@ -127,8 +127,10 @@ export async function requestCode(
       // Sent by the job worker once this commits; a crash in between loses nothing.
       await enqueue(tx, "sms", { to: telephoneNumber, text }, { after });
     }
-    return { isNewUser, user, device };
+    return { isNewUser, user, device, rebound: !!existing };
   });
+  // A re-bound device was logged out: its old token must fail everywhere.
+  if (rebound) await ctx.bus.revoke({ deviceIds: [result.device.id] });
   return result;
 }
 
@@ -168,7 +170,7 @@ export async function verifyCode(
   }
 
   const token = newToken();
-  return transact(ctx, async (tx) => {
+  const verified = await transact(ctx, async (tx) => {
     // Consumes the code: only one verify can clear the hash it matched (a code issues one
     // token, even when several devices of the user present it at once).
     const user = await tx
@@ -201,6 +203,10 @@ export async function verifyCode(
     if (!updated) throw notFound("Device not found");
     return { user, device: updated, token };
   });
+  // The device's previous token, the user row (now verified) and, with SINGLE_MOBILE_DEVICE,
+  // the other devices' tokens all changed.
+  await ctx.bus.revoke({ userIds: [verified.user.id] });
+  return verified;
 }
 
 /**
@@ -208,7 +214,7 @@ export async function verifyCode(
  * out, or an operator expires it (`userId`: the owner the operator named, checked here).
  */
 export async function logout(ctx: AppContext, deviceId: number, by?: { operator: Operator; userId?: number }): Promise<DeviceRow> {
-  return transact(ctx, async (tx, after) => {
+  const device = await transact(ctx, async (tx, after) => {
     const now = Date.now();
     let update = tx
       .updateTable("devices")
@@ -221,13 +227,29 @@ export async function logout(ctx: AppContext, deviceId: number, by?: { operator:
     if (by) await recordAudit(tx, by.operator, { action: "device.expire", targetType: "device", targetId: device.id, details: { userId: device.userId } });
     return device;
   });
+  // Every instance forgets the token before the answer (src/http/tokenCache.ts).
+  await ctx.bus.revoke({ deviceIds: [device.id] });
+  return device;
 }
 
-/** §2.1–§2.2: resolves a device token, applies header updates and the sliding refresh. */
+/**
+ * §2.1–§2.2: resolves a device token, applies header updates and the sliding refresh. Answered
+ * from the token cache (src/http/tokenCache.ts) unless the token is due for its refresh or the
+ * request brings device headers that differ from the stored ones.
+ */
 export async function authenticateDevice(ctx: AppContext, token: string, headers: Headers): Promise<DeviceAuth> {
+  const now = Date.now();
+  const cached = ctx.tokens.get(token, now);
+  if (cached && cached.device.tokenExpiredAt! > now && Object.keys(deviceFieldsFrom(headers, cached.device)).length === 0) return cached;
+  const mark = ctx.tokens.mark();
+  const auth = await lookUpDevice(ctx, token, headers, now);
+  ctx.tokens.fill(mark, auth, auth.device.tokenExpiredAt! - TOKEN_REFRESH_WINDOW_MS, now);
+  return auth;
+}
+
+async function lookUpDevice(ctx: AppContext, token: string, headers: Headers, now: number): Promise<DeviceAuth> {
   const device = await findDeviceByTokenHash(ctx.db, sha256Hex(token));
   if (!device) throw unauthorized("Invalid access token");
-  const now = Date.now();
   if (device.tokenExpiredAt === null || device.tokenExpiredAt <= now) throw unauthorized("Expired access token");
   const user = await findUser(ctx.db, device.userId);
   if (!user) throw unauthorized("User not found");

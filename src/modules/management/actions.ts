@@ -78,7 +78,7 @@ export async function createBot(ctx: AppContext, by: Operator, input: Omit<NewAc
 
 /** PUT …/bot/renewAccessToken/:id: a live bot gets a new token. */
 export async function renewBotToken(ctx: AppContext, by: Operator, userId: number): Promise<BotWithToken> {
-  return transact(ctx, async (tx, after) => {
+  const renewed = await transact(ctx, async (tx, after) => {
     const user = await tx.selectFrom("users").selectAll().where("id", "=", userId).where("isBot", "=", 1).where("deleted", "=", 0).executeTakeFirst();
     if (!user) throw notFound("Bot not found");
     const issued = await issueBotToken(tx, user.id);
@@ -86,4 +86,7 @@ export async function renewBotToken(ctx: AppContext, by: Operator, userId: numbe
     await recordAudit(tx, by, { action: "bot.renewToken", targetType: "user", targetId: user.id });
     return { user, ...issued };
   });
+  // The old token leaves every instance's token cache before the new one is shown.
+  await ctx.bus.revoke({ deviceIds: [renewed.device.id] });
+  return renewed;
 }

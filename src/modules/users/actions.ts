@@ -136,7 +136,7 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: OperatorCh
   if (Object.keys(set).length === 0) return me;
 
   try {
-    return await transact(ctx, async (tx, after) => {
+    const user = await transact(ctx, async (tx, after) => {
       const user = await tx
         .updateTable("users")
         .set({ ...set, modifiedAt: Date.now() })
@@ -147,6 +147,9 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: OperatorCh
       if (by) await recordAudit(tx, by, { action: user.isBot ? "bot.update" : "user.update", targetType: "user", targetId: user.id, details: { fields: Object.keys(set) } });
       return user;
     });
+    // Cached authentications carry the user row.
+    await ctx.bus.revoke({ userIds: [me.id] });
+    return user;
   } catch (err) {
     uniqueViolationAs400(err);
   }
@@ -193,5 +196,6 @@ export async function deleteMe(ctx: AppContext, me: UserRow, by?: Operator): Pro
     after.emit({ userIds: [id], data: { type: "LOGOUT" }, closeStreams: true });
     if (by) await recordAudit(tx, by, { action: user.isBot ? "bot.delete" : "user.delete", targetType: "user", targetId: id });
   });
+  await ctx.bus.revoke({ userIds: [me.id] });
 }
 

@@ -1,0 +1,87 @@
+// On PostgreSQL, every statement of the hot paths (authenticating a fresh token, sending a
+// one-to-one message) must find its rows through an index once the tables are big: a plan that is
+// cheap on SQLite can be a sequential scan on PostgreSQL. The statements are recorded as the
+// server runs them (whatever their text becomes), then explained on a database of realistic size.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import pg from "pg";
+import { call, engine, signUp, startTestServer, type TestServer } from "./helpers.js";
+
+/**
+ * The tables seeded big below: a sequential scan of any of them is a plan that does not scale.
+ * (The planner rightly scans the small ones, e.g. an empty blocks or jobs table.)
+ */
+const BIG = new Set(["users", "devices", "rooms", "room_users", "messages", "message_records"]);
+
+function seqScans(plan: any, found: string[] = []): string[] {
+  if (plan["Node Type"] === "Seq Scan" && BIG.has(plan["Relation Name"])) found.push(plan["Relation Name"]);
+  for (const child of plan.Plans ?? []) seqScans(child, found);
+  return found;
+}
+
+describe("PostgreSQL plans of the hot statements", { skip: engine === "postgres" ? false : "PostgreSQL only (DATABASE_URL=postgres://…)" }, () => {
+  let server: TestServer;
+  let admin: pg.Client;
+
+  before(async () => {
+    server = await startTestServer({ TEAM_MODE: "1" });
+    admin = new pg.Client({ connectionString: server.ctx.config.databaseUrl });
+    await admin.connect();
+    // 20,000 users with a device each, 20,000 private rooms of two, 100,000 messages with records.
+    const now = Date.now();
+    await admin.query(`insert into users (telephone_number, display_name, verified, created_at, modified_at)
+      select '+1999' || g, 'seed ' || g, 1, ${now}, ${now} from generate_series(1, 20000) g`);
+    await admin.query(`insert into devices (user_id, device_id, token_hash, token_expired_at, created_at, modified_at)
+      select id, 'seed-' || id, 'seed-' || id, ${now + 86_400_000}, ${now}, ${now} from users where telephone_number like '+1999%'`);
+    await admin.query(`insert into rooms (type, created_at, modified_at) select 'private', ${now}, ${now} from generate_series(1, 20000)`);
+    await admin.query(`insert into room_users (room_id, user_id, settings_modified_at, created_at, modified_at)
+      select r.id, u.id, ${now}, ${now}, ${now} from (select id, row_number() over (order by id) n from rooms) r
+      join (select id, row_number() over (order by id) n from users where telephone_number like '+1999%') u on u.n in (r.n, r.n % 20000 + 1)`);
+    await admin.query(`insert into messages (room_id, from_user_id, type, body, total_user_count, created_at, modified_at)
+      select ru.room_id, ru.user_id, 'text', '{"text":"seed"}', 2, ${now}, ${now} from room_users ru, generate_series(1, 3) g`);
+    await admin.query(`insert into message_records (message_id, room_id, user_id, type, created_at, modified_at)
+      select id, room_id, from_user_id, 'seen', ${now}, ${now} from messages`);
+    await admin.query("analyze");
+  });
+  after(async () => {
+    await admin?.end();
+    await server?.close();
+  });
+
+  it("authenticating a fresh token and sending a one-to-one message use indexes only", { timeout: 60_000 }, async () => {
+    const [alice, bob] = [await signUp(server, { displayName: "Alice" }), await signUp(server, { displayName: "Bob" })];
+    const room = (await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { userIds: [bob.user.id] } })).body.data.room;
+    await server.ctx.bus.revoke({ userIds: [alice.user.id] }); // the send authenticates from the database
+
+    // What the server's pool runs during one send (observed, not changed).
+    const seen: Array<{ text: string; values: unknown[] }> = [];
+    const original = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: any[]) {
+      const [q, v] = args;
+      const text = typeof q === "string" ? q : q?.text;
+      if (this !== admin && typeof text === "string" && /^\s*(select|update|delete|insert)/i.test(text)) seen.push({ text, values: (typeof q === "string" ? v : q.values) ?? [] });
+      return (original as any).apply(this, args);
+    } as typeof original;
+    let sent;
+    try {
+      sent = await call(server, "POST", "/api/messenger/messages", { token: alice.token, body: { roomId: room.id, type: "text", body: { text: "plan" } } });
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+    assert.equal(sent.status, 200, sent.text);
+    assert.ok(seen.length >= 4, `recorded ${seen.length} statements`);
+
+    const bad: string[] = [];
+    await admin.query("begin");
+    try {
+      for (const { text, values } of seen) {
+        const { rows } = await admin.query(`explain (format json) ${text}`, values);
+        const scans = seqScans(rows[0]["QUERY PLAN"][0].Plan);
+        if (scans.length) bad.push(`${scans.join(", ")}: ${text}`);
+      }
+    } finally {
+      await admin.query("rollback");
+    }
+    assert.deepEqual(bad, [], "statements that scan a big table");
+  });
+});
