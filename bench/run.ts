@@ -75,7 +75,7 @@ async function main(): Promise<void> {
   const ctx: Ctx = { seconds, log };
   log(
     `${wanted.join(", ")} on ${engine()}${process.env.REDIS_URL ? " + Redis" : ""}; ${cpus().length} CPUs, ${process.version}, ` +
-      `load average ${loadAtStart.toFixed(2)}; WORKERS=${process.env.WORKERS ?? cpus().length}; ${seconds} s per run${profiling() ? "; CPU profiles on" : ""}`,
+      `load average ${loadAtStart.toFixed(2)}; WORKERS=${process.env.WORKERS ?? (process.env.DATABASE_URL?.startsWith("postgres") ? cpus().length : 1)}; ${seconds} s per run${profiling() ? "; CPU profiles on" : ""}`,
   );
   const rows: Rows = {};
   const failed: string[] = [];
@@ -101,8 +101,8 @@ async function main(): Promise<void> {
     memory_gb: Math.round(totalmem() / 2 ** 30),
     load_average_at_start: loadAtStart,
     seconds_per_run: seconds,
-    // Server processes (src/cluster.ts): WORKERS as set, else one per core.
-    workers: Number(process.env.WORKERS ?? cpus().length),
+    // Server processes (src/cluster.ts): WORKERS as set, else one on SQLite and one per core on PostgreSQL.
+    workers: Number(process.env.WORKERS ?? (process.env.DATABASE_URL?.startsWith("postgres") ? cpus().length : 1)),
   });
   process.stdout.write(`\n${table(rows)}\n\nTargets:\n`);
   const checked = checkTargets(rows).filter((t) => t.met !== null);

@@ -266,7 +266,9 @@ export function loadConfig(env: Env = process.env, stdoutIsTerminal = process.st
     admin: adminConfig(env),
     uploadPendingQuota: integer(env, "UPLOAD_PENDING_QUOTA", 1024 ** 3, 1, Number.MAX_SAFE_INTEGER),
     storage: storage(env),
-    workers: integer(env, "WORKERS", availableParallelism(), 1, 256),
+    // Measured: two processes on one SQLite file contend for its single writer and send fewer
+    // messages than one (bench/README.md), so SQLite runs one process unless told otherwise.
+    workers: integer(env, "WORKERS", databaseUrl.startsWith("sqlite") ? 1 : availableParallelism(), 1, 256),
   };
 }
 

@@ -41,7 +41,7 @@ Settings come from the environment (and ./.env): PORT, HOST, DATABASE_URL, UPLOA
 REDIS_URL, IS_TEST, TESTER_PHONE_NUMBERS, TEAM_MODE, RATE_LIMIT, FILES_REQUIRE_AUTH,
 WEBHOOK_ALLOW_PRIVATE, MAX_FILE_SIZE, UPLOAD_PENDING_QUOTA, STORAGE, S3_*, SMS_PROVIDER,
 FCM_SERVICE_ACCOUNT, LOG_LEVEL, LOG_FORMAT, JOB_WORKER, WEB_APP_DIR, WORKERS (server processes on one port;
-default: the number of cores), ADMIN_USERNAME,
+default: 1 on SQLite, the number of cores on PostgreSQL), ADMIN_USERNAME,
 ADMIN_PASSWORD, ADMIN_PASSWORD_HASH, ADMIN_TOKEN_TTL. See README.md for the full table and
 .env.example for the defaults.
 `;

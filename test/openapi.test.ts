@@ -21,9 +21,12 @@ const routeKey = (method: string, path: string) => `${method.toUpperCase()} ${pa
 /** Routes that are not API operations: the Swagger UI's own pages and the CORS catch-all. */
 const notOperations = (route: string) => route.startsWith("OPTIONS ") || / \/api\/docs(\/|$)/.test(route);
 
+/** Admin credentials, so the management API (registered only with ADMIN_USERNAME) is listed and documented too. */
+const ADMIN_ENV = { ADMIN_USERNAME: "admin", ADMIN_PASSWORD: "openapi-test-password" };
+
 /** What `spika routes` prints: every route the app registers. */
 async function registeredRoutes(): Promise<string[]> {
-  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: "sqlite::memory:" };
+  const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: "sqlite::memory:", ...ADMIN_ENV };
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/main.ts", "routes"], { cwd: ROOT, env });
   return stdout.trim().split("\n").filter((r) => !notOperations(r));
 }
@@ -62,7 +65,7 @@ describe("OpenAPI document", () => {
   };
 
   before(async () => {
-    server = await startTestServer({ TEAM_MODE: "1" });
+    server = await startTestServer({ TEAM_MODE: "1", ...ADMIN_ENV });
     const res = await call(server, "GET", "/api/openapi.json");
     assert.equal(res.status, 200);
     doc = res.body;
@@ -229,6 +232,30 @@ describe("OpenAPI document", () => {
       for (const [operationId, path] of reads) conforms(operationId, 200, (await call(server, "GET", path, { token: a.token })).body);
     });
 
+    it("the management API answers as documented", async () => {
+      const signIn = await call(server, "POST", "/api/management/auth", { body: { username: ADMIN_ENV.ADMIN_USERNAME, password: ADMIN_ENV.ADMIN_PASSWORD } });
+      conforms("adminSignIn", 200, signIn.body);
+      const headers = { adminaccesstoken: signIn.body.data.token };
+      conforms("adminGetCounts", 200, (await call(server, "GET", "/api/management/counts", { headers })).body);
+      conforms("adminListUsers", 200, (await call(server, "GET", "/api/management/users", { headers })).body);
+      conforms("adminGetUser", 200, (await call(server, "GET", `/api/management/users/${a.user.id}`, { headers })).body);
+      conforms("adminListAudit", 200, (await call(server, "GET", "/api/management/audit", { headers })).body);
+      const fails: [string, string, string, { headers?: Record<string, string>; body?: unknown }][] = [
+        ["adminSignIn", "POST", "/api/management/auth", { body: { username: "nobody", password: "wrong" } }],
+        ["adminGetCounts", "GET", "/api/management/counts", {}],
+        ["adminGetCounts", "GET", "/api/management/counts", { headers: { adminaccesstoken: "not-a-token" } }],
+        ["adminGetUser", "GET", "/api/management/users/999999", { headers }],
+        ["adminGetUser", "GET", "/api/management/users/abc", { headers }],
+        ["adminGetGroup", "GET", "/api/management/groups/999999", { headers }],
+        ["adminExpireDevice", "PUT", "/api/management/users/999999/devices/999999/expire", { headers }],
+      ];
+      for (const [operationId, method, path, opts] of fails) {
+        const res = await call(server, method, path, opts);
+        assert.ok(res.status >= 400 && res.status < 500, `${method} ${path} fails with a 4xx (got ${res.status})`);
+        conforms(operationId, res.status, res.body);
+      }
+    });
+
     it("error answers carry a documented status and message", async () => {
       const fails: [string, string, string, { token?: string; body?: unknown }][] = [
         ["getRoom", "GET", "/api/messenger/rooms/999999", { token: a.token }], ["listRoomMessages", "GET", "/api/messenger/messages/roomId/999999", { token: a.token }],
@@ -242,6 +269,7 @@ describe("OpenAPI document", () => {
         ["searchMessages", "GET", "/api/messenger/messages/search?roomId=1", { token: a.token }],
         ["verifyCode", "POST", "/api/messenger/auth/verify", { body: { code: "123456", deviceId: "no-such-device" } }],
         ["downloadFile", "GET", "/api/upload/files/999999", {}],
+        ["getLinkPreview", "GET", "/api/messenger/messages/get-thumbnail?url=ftp://example.com/x", { token: a.token }],
       ];
       for (const [operationId, method, path, opts] of fails) {
         const res = await call(server, method, path, opts);

@@ -80,6 +80,8 @@ export const NO_TOKEN = [
 ];
 const DEVICE_AUTH_ERRORS = [...NO_TOKEN, "Invalid access token", "Expired access token", "User not found", "User is not verified", "User is deleted"];
 const API_KEY_AUTH_ERRORS = [...NO_TOKEN, "Invalid access token"];
+/** What the management-token check answers (src/http/auth.ts, management/queries.ts authenticateAdmin). */
+const ADMIN_AUTH_ERRORS = ["No admin access token", "Invalid admin access token", "Expired admin access token"];
 /** What schema validation of a JSON body answers (src/http/validation.ts). */
 const BODY_ERRORS = ["Invalid params: <field> is required", "Invalid params: <field> must be <type or constraint>", "Invalid JSON body"];
 
@@ -142,6 +144,7 @@ function routeDoc(schema: RouteSchema, route: RouteOptions): { schema: RouteSche
   if (rest.body) add(400, BODY_ERRORS);
   if (auth === "device") add(401, DEVICE_AUTH_ERRORS);
   if (auth === "apiKey") add(401, API_KEY_AUTH_ERRORS);
+  if (auth === "admin") add(401, ADMIN_AUTH_ERRORS);
   for (const [status, messages] of Object.entries((explicit ?? {}) as ErrorDocs)) add(Number(status), messages ?? []);
 
   const response: Record<string, unknown> = {};
