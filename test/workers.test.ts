@@ -11,6 +11,7 @@ import { call, signUp, testDatabase, type SignedUp, type TestDatabase } from "./
 import { Receiver, waitUntil } from "./receivers.js";
 import { openStream, type Stream } from "./sse-client.js";
 import { spawnServer, type ServerProcess } from "./spawn.js";
+import { addContacts } from "./room-helpers.js";
 
 /** One request on a connection of its own (closed afterwards); resolves with the status. */
 function onNewConnection(url: string, method: string, path: string, token: string, body?: unknown): Promise<number> {
@@ -57,8 +58,9 @@ describe("WORKERS=2: one server in two processes", { timeout: 240_000 }, () => {
       WEBHOOK_ALLOW_PRIVATE: "1",
       ...(process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
     });
-    assert.match(server.output(), /ready at .* \(2 worker processes\)/);
+    assert.match(server.output(), /ready at .*, 2 worker processes\)/);
     [alice, bob] = [await signUp(server, { displayName: "Alice" }), await signUp(server, { displayName: "Bob" })];
+    await addContacts(server, alice, bob);
     roomId = (await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Two", type: "group", userIds: [bob.user.id] } })).body.data.room.id;
   });
   after(async () => {
