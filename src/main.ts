@@ -14,7 +14,7 @@ import { createWorker } from "./jobs/index.js";
 import type { Logger } from "pino";
 import { copyFiles } from "./modules/files/migrateStore.js";
 import { createStore } from "./storage/index.js";
-import { buildContext, createLogger, openMigrated, startServer } from "./server.js";
+import { buildContext, closeContext, createLogger, openMigrated, startServer } from "./server.js";
 import { ADMIN_HELP, UsageError, hashPasswordCommand, runAdminCommand } from "./adminCli.js";
 import { HttpError } from "./http/errors.js";
 import { explainStartupError } from "./startupErrors.js";
@@ -111,8 +111,7 @@ async function worker(): Promise<void> {
   log.info({ workerId: jobs.id }, "Spika job worker running");
   stopOnSignals(log, "the jobs in flight", async () => {
     await jobs.stop();
-    await ctx.bus.close();
-    await ctx.limiter.close();
+    await closeContext(ctx);
     await database.close();
   });
 }
@@ -194,7 +193,7 @@ async function admin(args: string[]): Promise<void> {
     try {
       await runAdminCommand(ctx, args);
     } finally {
-      await ctx.bus.close();
+      await closeContext(ctx);
       await database.close();
     }
   } catch (err) {

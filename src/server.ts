@@ -86,6 +86,12 @@ export async function buildContext(config: Config, log: Logger, database: Databa
   };
 }
 
+/** Closes what buildContext opened besides the database (the bus and the rate-limit counter hold connections). */
+export async function closeContext(ctx: AppContext): Promise<void> {
+  await ctx.bus.close();
+  await ctx.limiter.close();
+}
+
 export async function startServer(config: Config, log: Logger = createLogger(config), opts: ServerOptions = {}): Promise<RunningServer> {
   if (config.isTest) log.warn("IS_TEST=1: every verification code is 000000 and no SMS is sent. Never use this in production.");
   await openStore(config, (err) => log.warn({ err }, "file store unreachable at start: file routes answer 503 until it is back"));
@@ -104,8 +110,7 @@ export async function startServer(config: Config, log: Logger = createLogger(con
     });
   }
   app.addHook("onClose", async () => {
-    await ctx.bus.close();
-    await ctx.limiter.close();
+    await closeContext(ctx);
     await database.close();
   });
   const address = await app.listen({ port: config.port, host: config.host });
