@@ -25,8 +25,16 @@ function spika(args: string[], env: Record<string, string>, stdin = ""): Promise
   child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
   child.stdin.end(stdin);
   return new Promise((resolve, reject) => {
+    // A command that never exits fails its test instead of holding the whole run.
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`spika admin ${args.join(" ")} did not exit: ${stdout} ${stderr}`));
+    }, 60_000);
     child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
