@@ -80,7 +80,7 @@ describe("the ready line and the log format", () => {
   const where = () => (engine === "sqlite" ? `SQLite ${db.url.slice("sqlite:".length)}` : `PostgreSQL ${new URL(db.url).host}${new URL(db.url).pathname}`);
 
   it("LOG_FORMAT=pretty: readable lines; the ready line names the URL, the database, Redis and the job worker", async () => {
-    const server = await spawnServer({ DATABASE_URL: db.url, UPLOAD_DIR: `${db.dataDir}/uploads`, LOG_FORMAT: "pretty", JOB_WORKER: "off" });
+    const server = await spawnServer({ DATABASE_URL: db.url, UPLOAD_DIR: `${db.dataDir}/uploads`, LOG_FORMAT: "pretty", JOB_WORKER: "off", WORKERS: "1" });
     servers.push(server);
     const lines = () => server.output().split("\n");
     const ready = await lineMatching(lines, /ready at/);
