@@ -5,7 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import pg from "pg";
-import { call, engine, signUp, startTestServer, type TestServer } from "./helpers.js";
+import { call, engine, type Res, signUp, startTestServer, type TestServer } from "./helpers.js";
 
 /**
  * The tables seeded big below: a sequential scan of any of them is a plan that does not scale.
@@ -62,7 +62,7 @@ describe("PostgreSQL plans of the hot statements", { skip: engine === "postgres"
       if (this !== admin && typeof text === "string" && /^\s*(select|update|delete|insert)/i.test(text)) seen.push({ text, values: (typeof q === "string" ? v : q.values) ?? [] });
       return (original as any).apply(this, args);
     } as typeof original;
-    let sent;
+    let sent: Res;
     try {
       sent = await call(server, "POST", "/api/messenger/messages", { token: alice.token, body: { roomId: room.id, type: "text", body: { text: "plan" } } });
     } finally {

@@ -26,7 +26,7 @@ export function groupCommit(db: Db): TransactionRunner {
       while (queue.length > 0) {
         // The batch is taken once the connection is ours: whatever queued while other
         // statements held it joins this commit.
-        let trx;
+        let trx: ControlledTransaction<DB>;
         try {
           trx = await db.startTransaction().execute();
         } catch (err) {

@@ -4,7 +4,7 @@
 // together (no group commit, src/db/groupCommit.ts). Here only writes wait: a statement outside a
 // transaction runs at once on the writer when no transaction is open there, and a read runs on a
 // second connection to the same file while one is (WAL readers see the last commit).
-import SQLite from "better-sqlite3";
+import type SQLite from "better-sqlite3";
 import { SqliteDialect, type CompiledQuery, type DatabaseConnection, type Driver, type QueryResult } from "kysely";
 
 /**
@@ -26,8 +26,8 @@ function statementCache(sqlite: SQLite.Database): (sql: string) => SQLite.Statem
   };
 }
 
-function execute(stmt: SQLite.Statement, parameters: ReadonlyArray<unknown>): QueryResult<any> {
-  if (stmt.reader) return { rows: stmt.all(parameters) };
+function execute<R>(stmt: SQLite.Statement, parameters: ReadonlyArray<unknown>): QueryResult<R> {
+  if (stmt.reader) return { rows: stmt.all(parameters) as R[] };
   const { changes, lastInsertRowid } = stmt.run(parameters);
   return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
 }
@@ -67,6 +67,7 @@ class Connection implements DatabaseConnection {
     }
   }
 
+  // biome-ignore lint/correctness/useYield: Driver requires an async iterator; this driver does not stream and fails on the first read.
   async *streamQuery(): AsyncIterableIterator<QueryResult<never>> {
     throw new Error("streaming is not supported");
   }

@@ -10,9 +10,9 @@ import { claimJobs, completeJob, enqueued, failJob, renewLeases } from "./queue.
 
 export interface JobHandler {
   /** Does the work; throwing retries the job later (see the error classes below). */
-  run(payload: any, job: JobRow): Promise<void>;
+  run(payload: unknown, job: JobRow): Promise<void>;
   /** What to keep of the payload once the job has failed for good (e.g. drop secrets). */
-  redact?(payload: any): unknown;
+  redact?(payload: unknown): unknown;
 }
 
 /** The job cannot succeed (e.g. a refused webhook target): failed at once, no retries. */

@@ -1,7 +1,7 @@
 // Reads of the management API: accounts, bots, groups and devices as an operator sees them.
 import type { AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
-import { countRows } from "../../db/count.js";
+import { countRows, pageWithCount } from "../../db/count.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DeviceRow, RoomRow, UserRow } from "../../db/schema.js";
 import { matchesIgnoringCase } from "../../db/text.js";
@@ -40,16 +40,7 @@ export async function counts(db: Db): Promise<{ users: number; bots: number; gro
 export async function listAccounts(db: Db, opts: { page: number; keyword?: string; bots: boolean; dialect: Dialect }) {
   let q = db.selectFrom("users").where("deleted", "=", 0).where("isBot", "=", opts.bots ? 1 : 0);
   if (opts.keyword) q = q.where(matchesIgnoringCase("displayName", opts.keyword, opts.dialect));
-  const [list, count] = await Promise.all([
-    q
-      .selectAll()
-      .orderBy("displayName")
-      .orderBy("id")
-      .limit(USERS_PAGE_LIMIT)
-      .offset((opts.page - 1) * USERS_PAGE_LIMIT)
-      .execute(),
-    countRows(q),
-  ]);
+  const { list, count } = await pageWithCount(q.selectAll().orderBy("displayName").orderBy("id"), opts.page, USERS_PAGE_LIMIT);
   return { list, count, limit: USERS_PAGE_LIMIT };
 }
 
@@ -75,17 +66,8 @@ export async function groupsOf(db: Db, userId: number): Promise<RoomView[]> {
 export async function listGroups(db: Db, opts: { page: number; keyword?: string; dialect: Dialect }) {
   let q = db.selectFrom("rooms").where("type", "=", "group").where("deleted", "=", 0);
   if (opts.keyword) q = q.where(matchesIgnoringCase("name", opts.keyword, opts.dialect));
-  const [rows, count] = await Promise.all([
-    q
-      .selectAll()
-      .orderBy("createdAt")
-      .orderBy("id")
-      .limit(GROUPS_PAGE_LIMIT)
-      .offset((opts.page - 1) * GROUPS_PAGE_LIMIT)
-      .execute(),
-    countRows(q),
-  ]);
-  return { list: await roomViews(db, true, rows, OPERATOR_VIEWER), count, limit: GROUPS_PAGE_LIMIT };
+  const { list, count } = await pageWithCount(q.selectAll().orderBy("createdAt").orderBy("id"), opts.page, GROUPS_PAGE_LIMIT);
+  return { list: await roomViews(db, true, list, OPERATOR_VIEWER), count, limit: GROUPS_PAGE_LIMIT };
 }
 
 /** A live group by id, with its members. */

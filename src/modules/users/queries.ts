@@ -1,5 +1,5 @@
 // Reads of users and of who may see whom (§3.5, §3.9, §3.10).
-import { countRows } from "../../db/count.js";
+import { pageWithCount } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import { prepared } from "../../db/prepared.js";
 import type { ExpressionBuilder } from "kysely";
@@ -92,11 +92,7 @@ export async function usersModifiedSince(
 ): Promise<{ list: UserRow[]; count: number }> {
   let q = db.selectFrom("users").where("verified", "=", 1).where("modifiedAt", ">", opts.since);
   if (!opts.teamMode) q = q.where((eb) => eb.or([eb("users.id", "=", opts.requesterId), seenBy(eb, opts.requesterId)]));
-  const [list, total] = await Promise.all([
-    q.selectAll().orderBy("modifiedAt").orderBy("id").limit(opts.limit).offset((opts.page - 1) * opts.limit).execute(),
-    countRows(q),
-  ]);
-  return { list, count: total };
+  return pageWithCount(q.selectAll().orderBy("modifiedAt").orderBy("id"), opts.page, opts.limit);
 }
 
 /** Who hears about a change of `userId`'s profile (§3.7): itself, its contacts in both directions, and room-mates. */
