@@ -2,16 +2,17 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const src = join(root, "src");
 
-/** Every `.ts` file under src/, as a path relative to the repository (`src/http/auth.ts`). */
-const sources = (readdirSync(src, { recursive: true }) as string[])
-  .filter((f) => f.endsWith(".ts"))
-  .map((f) => relative(root, join(src, f)).split("\\").join("/"));
+/** `path` relative to the repository, with forward slashes (`src/http/auth.ts`). */
+const repoPath = (path: string) => relative(root, path).split(sep).join("/");
+
+/** Every `.ts` file under src/. */
+const sources = (readdirSync(src, { recursive: true }) as string[]).filter((f) => f.endsWith(".ts")).map((f) => repoPath(join(src, f)));
 
 // `import … from "x"`, `export … from "x"`, `import "x"` and `import("x")`.
 const SPECIFIER = /\b(?:from|import)\s*\(?\s*"([^"]+)"/g;
@@ -22,7 +23,7 @@ function importsOf(file: string): string[] {
   return [...text.matchAll(SPECIFIER)]
     .map((m) => m[1])
     .filter((spec) => spec.startsWith("."))
-    .map((spec) => relative(root, resolve(root, dirname(file), spec)).split("\\").join("/").replace(/\.js$/, ".ts"));
+    .map((spec) => repoPath(resolve(root, dirname(file), spec)).replace(/\.js$/, ".ts"));
 }
 
 // Below the modules: what modules build on. jobs/handlers/ are not among them: like routes for a
