@@ -65,7 +65,7 @@ declare module "fastify" {
   }
 }
 
-export const BODY_LIMIT = 50 * 1024 * 1024;
+const BODY_LIMIT = 50 * 1024 * 1024;
 
 /**
  * TRUST_PROXY as Fastify takes it. A hop count trusts that many hops nearest the server whatever

@@ -22,7 +22,7 @@ function show(value: unknown): string {
 }
 
 /** One pino JSON entry as `12:03:04.567 INFO  message key=value …`, with an error's stack below. */
-export function prettyLine(json: string, colors: boolean): string {
+function prettyLine(json: string, colors: boolean): string {
   let entry: Record<string, unknown>;
   try {
     entry = JSON.parse(json);
@@ -67,7 +67,7 @@ export function logAccess(request: FastifyRequest, status: number, elapsedMs: nu
 const SECRET_PARAM = /token|key|secret|pass|code|signature/i;
 
 /** A request URL for the log: the path, and the query with secret values replaced by `***`. */
-export function loggableUrl(url: string): string {
+function loggableUrl(url: string): string {
   const q = url.indexOf("?");
   if (q < 0) return url;
   const params = new URLSearchParams(url.slice(q + 1));
@@ -87,7 +87,7 @@ export function describeDatabase(databaseUrl: string): string {
 }
 
 /** A Redis URL as it may appear in a log line: host and port, never the password. */
-export function describeRedis(redisUrl: string): string {
+function describeRedis(redisUrl: string): string {
   const u = new URL(redisUrl);
   return `${u.hostname}:${u.port || 6379}`;
 }

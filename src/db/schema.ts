@@ -1,9 +1,12 @@
 // Table types as Kysely sees them. Columns are snake_case in the database and camelCase here
 // (CamelCasePlugin). Booleans are 0/1 integers and times are epoch milliseconds on both
 // engines, so one query means the same on SQLite and PostgreSQL.
-import type { Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { Generated, Selectable, Updateable } from "kysely";
 
 type Bool = 0 | 1;
+
+/** The largest value of an `integer` column (32 bits on PostgreSQL); what is larger is clamped or refused before it is written. */
+export const MAX_INT32 = 2147483647;
 
 export interface UsersTable {
   id: Generated<number>;
@@ -285,7 +288,6 @@ export interface DB {
 }
 
 export type UserRow = Selectable<UsersTable>;
-export type NewUser = Insertable<UsersTable>;
 export type UserUpdate = Updateable<UsersTable>;
 export type DeviceRow = Selectable<DevicesTable>;
 export type RoomRow = Selectable<RoomsTable>;
@@ -297,6 +299,5 @@ export type NoteRow = Selectable<NotesTable>;
 export type WebhookRow = Selectable<WebhooksTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type BlockRow = Selectable<BlocksTable>;
-export type UserSettingRow = Selectable<UserSettingsTable>;
 export type JobRow = Selectable<JobsTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;

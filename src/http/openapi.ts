@@ -100,7 +100,7 @@ const STATUS_TEXT: Record<number, string> = {
   507: "Insufficient storage",
 };
 
-export const ErrorEnvelope = model(
+const ErrorEnvelope = model(
   "Error",
   Type.Object(
     { status: Type.Literal("error"), message: Type.String({ description: "human-readable; clients should rely on the status code" }) },

@@ -7,7 +7,7 @@
 import type { Revocation } from "../realtime/bus.js";
 import type { DeviceAuth } from "./auth.js";
 
-export const TOKEN_CACHE_TTL_MS = 10_000;
+const TOKEN_CACHE_TTL_MS = 10_000;
 const MAX_ENTRIES = 100_000;
 
 interface Entry {

@@ -5,7 +5,7 @@ import { smsHandler } from "./handlers/sms.js";
 import { webhookHandler } from "./handlers/webhook.js";
 import { Worker, type JobHandler, type WorkerOptions } from "./worker.js";
 
-export function jobHandlers(ctx: AppContext): Record<string, JobHandler> {
+function jobHandlers(ctx: AppContext): Record<string, JobHandler> {
   return { sms: smsHandler(ctx), push: pushHandler(ctx), webhook: webhookHandler(ctx) };
 }
 

@@ -16,9 +16,9 @@ export const MAX_ATTEMPTS: Record<string, number> = {
   // Webhooks: about 17 minutes of retries at the default 2 s base, then ~1 h apart.
   webhook: 12,
 };
-export const DEFAULT_MAX_ATTEMPTS = 8;
+const DEFAULT_MAX_ATTEMPTS = 8;
 /** Longest wait between two attempts, whatever the base. */
-export const RETRY_CAP_MS = 60 * 60 * 1000;
+const RETRY_CAP_MS = 60 * 60 * 1000;
 
 export interface EnqueueOptions {
   /** The transaction's after-commit outlet: wakes this process's workers once it commits. */
@@ -101,7 +101,7 @@ export async function completeJob(db: Db, job: JobRow): Promise<void> {
 }
 
 /** Exponential backoff with jitter: base·2^(attempt-1), between half and all of it, capped. */
-export function retryDelay(attempts: number, baseMs: number): number {
+function retryDelay(attempts: number, baseMs: number): number {
   const full = Math.min(RETRY_CAP_MS, baseMs * 2 ** Math.min(Math.max(attempts - 1, 0), 40));
   return Math.round(full / 2 + Math.random() * (full / 2));
 }

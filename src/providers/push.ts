@@ -26,7 +26,7 @@ export interface PushSender {
   send(message: FcmMessage, about: { deviceId: number; messageId: number }): Promise<PushOutcome>;
 }
 
-export const FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging";
+const FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging";
 /** The token endpoint google-auth-library always calls; key files name theirs in `token_uri`. */
 const GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token";
 const FCM_TIMEOUT_MS = 10_000;
@@ -70,7 +70,7 @@ interface FcmError {
 }
 
 /** FCM's answer → what the push job does with the device. */
-export function classifyFcmError(status: number, text: string): PushOutcome {
+function classifyFcmError(status: number, text: string): PushOutcome {
   let body: FcmError = {};
   try {
     body = JSON.parse(text) as FcmError;

@@ -109,7 +109,7 @@ const guardedLookup: LookupFunction = (hostname, options, callback) => {
  * for anything else, and for a private IP literal unless `allowPrivate`: an IP literal is
  * connected to without a lookup, so guardedLookup never sees it.
  */
-export function checkedTarget(rawUrl: string, allowPrivate: boolean): URL {
+function checkedTarget(rawUrl: string, allowPrivate: boolean): URL {
   let url: URL;
   try {
     url = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(rawUrl) ? rawUrl : `http://${rawUrl}`);
@@ -198,7 +198,7 @@ export interface ReadTextOptions {
 }
 
 /** The answer was not a 2xx with an accepted content type. */
-export class UnwantedAnswerError extends Error {}
+class UnwantedAnswerError extends Error {}
 
 /**
  * GETs `rawUrl` through the guard, following redirects, and feeds the body of the final answer

@@ -16,8 +16,8 @@ export interface Stream {
 }
 
 /** A stream whose client reads slower than this much unsent data is dropped; it re-syncs. */
-export const MAX_BUFFERED_BYTES = 1024 * 1024;
-export const PING_INTERVAL_MS = 5000;
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+const PING_INTERVAL_MS = 5000;
 export const PING = 'data: {"type":"PING"}\n\n';
 
 const CRLF = Buffer.from("\r\n");

@@ -1,9 +1,8 @@
 // Room API keys (§4.17): admins of a room, or either member of a private room.
 import Type from "typebox";
 import type { App } from "../../app.js";
-import { badRequest } from "../../http/errors.js";
 import { IdParams, op } from "../../http/openapi.js";
-import { Envelope, ok, positiveInt } from "../../http/schema.js";
+import { Envelope, ok, pathId } from "../../http/schema.js";
 import { createApiKey, deleteApiKey, updateApiKey } from "./actions.js";
 import { managedRoom, NOT_ALLOWED } from "../webhooks/actions.js";
 import { apiKeysOfRoom } from "./queries.js";
@@ -14,13 +13,6 @@ const RoomParams = IdParams("roomId");
 const KeyParams = IdParams("id");
 const WHO = "Admins of the room, or either member of a private room.";
 const ApiKeyResponse = { 200: Envelope(Type.Object({ apiKey: ApiKey })) };
-
-/** Path ids are validated like bodies: before any lookup, a malformed one is a 400. */
-function pathId(value: string, name: string): number {
-  const id = positiveInt(value);
-  if (id === null) throw badRequest(`${name} must be number`);
-  return id;
-}
 
 export default async function apiKeyRoutes(app: App): Promise<void> {
   const { ctx } = app;

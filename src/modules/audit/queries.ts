@@ -2,7 +2,7 @@
 import type { Db } from "../../db/index.js";
 import { pageWithCount } from "../../db/count.js";
 
-export const AUDIT_PAGE_LIMIT = 50;
+const AUDIT_PAGE_LIMIT = 50;
 
 export async function auditPage(db: Db, page: number) {
   const { list, count } = await pageWithCount(db.selectFrom("auditLog").selectAll().orderBy("id", "desc"), page, AUDIT_PAGE_LIMIT);

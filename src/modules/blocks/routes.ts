@@ -3,7 +3,7 @@ import Type from "typebox";
 import type { App } from "../../app.js";
 import { badRequest } from "../../http/errors.js";
 import { IdParams, op } from "../../http/openapi.js";
-import { Deleted, Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
+import { Deleted, Envelope, Nullable, ok, pathId, positiveInt } from "../../http/schema.js";
 import { User, userView } from "../users/views.js";
 import { createBlock, deleteBlockById, deleteBlockOfUser, roomBlock } from "./actions.js";
 import { blockedUsers } from "./queries.js";
@@ -11,13 +11,6 @@ import { whoKnowsWhom } from "../users/queries.js";
 import { Block, blockView } from "./views.js";
 
 const DeletedResponse = { 200: Envelope(Deleted) };
-
-/** Path ids are validated like bodies: before any lookup, a malformed one is a 400. */
-function pathId(value: string, name: string): number {
-  const id = positiveInt(value);
-  if (id === null) throw badRequest(`${name} must be number`);
-  return id;
-}
 
 export default async function blockRoutes(app: App): Promise<void> {
   const { ctx } = app;

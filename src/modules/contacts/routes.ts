@@ -8,7 +8,7 @@ import { User, userView } from "../users/views.js";
 import { syncContacts } from "./actions.js";
 import { directory } from "./queries.js";
 
-export const CONTACT_SYNC_LIMIT = 500;
+const CONTACT_SYNC_LIMIT = 500;
 const CONTACT_PAGING_LIMIT = 20;
 
 /** `contacts` as an array of hashes or one comma-separated string, 1..500 after splitting. */

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { transact, type AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
 import { isUniqueViolation } from "../../db/errors.js";
-import type { FileRow } from "../../db/schema.js";
+import { MAX_INT32, type FileRow } from "../../db/schema.js";
 import { HttpError, badRequest, conflict, forbidden, notFound } from "../../http/errors.js";
 import { StoreUnavailableError, storeFor, type FileStore } from "../../storage/index.js";
 import { findFileByClientId, findUpload } from "./queries.js";
@@ -26,8 +26,6 @@ export const UPLOAD_IDLE_MS = 24 * HOUR;
 export const VERIFY_STALE_MS = HOUR;
 /** How often the server runs the sweep. */
 export const SWEEP_INTERVAL_MS = HOUR;
-
-const MAX_INT32 = 2147483647;
 
 /** §5.1 (proposed): clientId is a name, never a path. */
 export function checkClientId(clientId: string): void {

@@ -2,6 +2,7 @@
 import { sql, type Expression, type ExpressionBuilder, type RawBuilder, type SqlBool } from "kysely";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DB, FileRow } from "../../db/schema.js";
+import { MEDIA_TYPES } from "../messages/views.js";
 
 export const findFile = (db: Db, id: number): Promise<FileRow | undefined> =>
   db.selectFrom("files").selectAll().where("id", "=", id).executeTakeFirst();
@@ -11,9 +12,6 @@ export const findFileByClientId = (db: Db, clientId: string): Promise<FileRow | 
 
 export const findUpload = (db: Db, clientId: string) =>
   db.selectFrom("uploads").selectAll().where("clientId", "=", clientId).executeTakeFirst();
-
-/** Message types whose body carries `fileId` / `thumbId` (§2.6). */
-const FILE_MESSAGE_TYPES = ["image", "video", "audio", "file"];
 
 /** `m.body ->> key` as text on either engine (numbers and numeric strings compare alike). */
 function bodyKey(dialect: Dialect, key: "fileId" | "thumbId"): RawBuilder<string | null> {
@@ -58,7 +56,7 @@ export function readableBy(eb: FileScope, dialect: Dialect, userId: number): Exp
         .innerJoin("messages as m", "m.roomId", "ru.roomId")
         .select("m.id")
         .where("ru.userId", "=", userId)
-        .where("m.type", "in", FILE_MESSAGE_TYPES)
+        .where("m.type", "in", [...MEDIA_TYPES])
         .where((w) => w.or([w(bodyKey(dialect, "fileId"), "=", idText), w(bodyKey(dialect, "thumbId"), "=", idText)])),
     ),
   ]);

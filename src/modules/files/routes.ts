@@ -4,7 +4,7 @@ import { Readable } from "node:stream";
 import Type from "typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { App } from "../../app.js";
-import type { FileRow } from "../../db/schema.js";
+import { MAX_INT32, type FileRow } from "../../db/schema.js";
 import { missingToken, presentedToken } from "../../http/auth.js";
 import { HttpError, badRequest, notFound } from "../../http/errors.js";
 import { docAs, IdParams, NO_TOKEN, op, type OperationDoc } from "../../http/openapi.js";
@@ -16,7 +16,6 @@ import { findFile, findFileByClientId, maySeeFile } from "./queries.js";
 import { File, fileView, publicPath } from "./views.js";
 
 const PREFIXES = ["/api/upload", "/api/uploads"];
-const MAX_INT32 = 2147483647;
 const MetaNumber = Type.Optional(Type.Number({ minimum: 0, maximum: MAX_INT32 }));
 /** Text stored in the database: PostgreSQL text cannot hold NUL. */
 const Text = (maxLength: number, opts: { minLength?: number; description?: string } = {}) =>
@@ -315,7 +314,7 @@ function ifRangeHolds(request: FastifyRequest, etag: string, lastModified: strin
  * One `bytes=` range (first bytes, suffix, open-ended). Null = ignore the header and answer
  * 200 (other units, several ranges, malformed); "unsatisfiable" = 416.
  */
-export function parseRange(header: string, size: number): ByteRange | null | "unsatisfiable" {
+function parseRange(header: string, size: number): ByteRange | null | "unsatisfiable" {
   const m = /^bytes=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(header.trim());
   if (!m || (m[1] === "" && m[2] === "")) return null;
   if (m[1] === "") {

@@ -37,12 +37,3 @@ export function fileView(f: FileRow): FileView {
     createdAt: Number(f.createdAt),
   };
 }
-
-/** The compact file object inside message bodies (§2.6). */
-export const compactFileView = (f: FileRow) => ({
-  id: f.id,
-  fileName: f.fileName,
-  mimeType: f.mimeType,
-  size: Number(f.size),
-  metaData: { duration: f.metaDuration, width: f.metaWidth, height: f.metaHeight },
-});

@@ -11,8 +11,8 @@ import { roomViews } from "../rooms/queries.js";
 import type { RoomView } from "../rooms/views.js";
 
 /** Page sizes of the lists (the answers carry them as `limit`). */
-export const USERS_PAGE_LIMIT = 20;
-export const GROUPS_PAGE_LIMIT = 20;
+const USERS_PAGE_LIMIT = 20;
+const GROUPS_PAGE_LIMIT = 20;
 
 /** Rooms as a non-member sees them (no per-viewer flags). */
 const OPERATOR_VIEWER = 0;

@@ -1,14 +1,13 @@
 // Room notes (§4.16): members of the note's room only; body validation comes first.
 import Type from "typebox";
 import type { App } from "../../app.js";
-import { badRequest } from "../../http/errors.js";
 import { IdParams, op } from "../../http/openapi.js";
-import { Deleted, Envelope, ok, positiveInt } from "../../http/schema.js";
+import { Deleted, Envelope, ok, pathId } from "../../http/schema.js";
 import { assertNoteReader, createNote, notParticipant, deleteNote, readableNote, updateNote } from "./actions.js";
 import { notesOfRoom } from "./queries.js";
 import { Note, noteView } from "./views.js";
 
-export const NOTE_TITLE_MAX = 135;
+const NOTE_TITLE_MAX = 135;
 
 const NoteBody = Type.Object({
   title: Type.String({ minLength: 1, maxLength: NOTE_TITLE_MAX }),
@@ -17,13 +16,6 @@ const NoteBody = Type.Object({
 const RoomParams = IdParams("roomId");
 const NoteParams = IdParams("id");
 const NoteResponse = { 200: Envelope(Type.Object({ note: Note })) };
-
-/** Path ids are validated like bodies: before any lookup, a malformed one is a 400. */
-function idOf(value: string, name: string): number {
-  const id = positiveInt(value);
-  if (id === null) throw badRequest(`${name} must be number`);
-  return id;
-}
 
 export default async function noteRoutes(app: App): Promise<void> {
   const { ctx } = app;
@@ -45,7 +37,7 @@ export default async function noteRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const roomId = idOf(request.params.roomId, "roomId");
+      const roomId = pathId(request.params.roomId, "roomId");
       await assertNoteReader(ctx.db, roomId, request.auth.user.id, "see notes");
       return ok({ notes: (await notesOfRoom(ctx.db, roomId)).map(noteView) });
     },
@@ -66,7 +58,7 @@ export default async function noteRoutes(app: App): Promise<void> {
         errors: { 400: ["roomId must be number"], 403: [notParticipant("create note"), "Chat is deleted"] },
       }),
     },
-    async (request) => ok({ note: noteView(await createNote(ctx, request.auth.user, idOf(request.params.roomId, "roomId"), request.body)) }),
+    async (request) => ok({ note: noteView(await createNote(ctx, request.auth.user, pathId(request.params.roomId, "roomId"), request.body)) }),
   );
 
   app.get(
@@ -83,7 +75,7 @@ export default async function noteRoutes(app: App): Promise<void> {
         errors: { 400: ["id must be number"], 403: [notParticipant("see note")], 404: ["Note not found"] },
       }),
     },
-    async (request) => ok({ note: noteView(await readableNote(ctx.db, idOf(request.params.id, "id"), request.auth.user.id)) }),
+    async (request) => ok({ note: noteView(await readableNote(ctx.db, pathId(request.params.id, "id"), request.auth.user.id)) }),
   );
 
   app.put(
@@ -101,7 +93,7 @@ export default async function noteRoutes(app: App): Promise<void> {
         errors: { 400: ["id must be number"], 403: [notParticipant("update note"), "Chat is deleted"], 404: ["Not found"] },
       }),
     },
-    async (request) => ok({ note: noteView(await updateNote(ctx, request.auth.user, idOf(request.params.id, "id"), request.body)) }),
+    async (request) => ok({ note: noteView(await updateNote(ctx, request.auth.user, pathId(request.params.id, "id"), request.body)) }),
   );
 
   app.delete(
@@ -119,7 +111,7 @@ export default async function noteRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await deleteNote(ctx, request.auth.user, idOf(request.params.id, "id"));
+      await deleteNote(ctx, request.auth.user, pathId(request.params.id, "id"));
       return ok({ deleted: true });
     },
   );

@@ -26,7 +26,7 @@ const LABEL = "[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?";
  */
 const URL_PATTERN = new RegExp(`^(?:https?://)?(?:(?:${LABEL}\\.)+[a-z]{2,63}|${OCTET}(?:\\.${OCTET}){3})(?::(\\d{1,5}))?(?:[/?#]\\S*)?$`, "i");
 
-export function isValidWebhookUrl(url: string): boolean {
+function isValidWebhookUrl(url: string): boolean {
   const m = URL_PATTERN.exec(url);
   if (!m) return false;
   return m[1] === undefined || Number(m[1]) <= 65535;

@@ -1,9 +1,8 @@
 // Room webhooks (§4.17): admins of a room, or either member of a private room.
 import Type from "typebox";
 import type { App } from "../../app.js";
-import { badRequest } from "../../http/errors.js";
 import { IdParams, op } from "../../http/openapi.js";
-import { Deleted, Envelope, ok, positiveInt } from "../../http/schema.js";
+import { Deleted, Envelope, ok, pathId } from "../../http/schema.js";
 import { createWebhook, deleteWebhook, managedRoom, NOT_ALLOWED, updateWebhook } from "./actions.js";
 import { webhooksOfRoom } from "./queries.js";
 import { Webhook, webhookView } from "./views.js";
@@ -13,13 +12,6 @@ const RoomParams = IdParams("roomId");
 const HookParams = IdParams("id");
 const WHO = "Admins of the room, or either member of a private room.";
 const WebhookResponse = { 200: Envelope(Type.Object({ webhook: Webhook })) };
-
-/** Path ids are validated like bodies: before any lookup, a malformed one is a 400. */
-function pathId(value: string, name: string): number {
-  const id = positiveInt(value);
-  if (id === null) throw badRequest(`${name} must be number`);
-  return id;
-}
 
 export default async function webhookRoutes(app: App): Promise<void> {
   const { ctx } = app;
