@@ -6,6 +6,7 @@ import { countRows } from "../../db/count.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DB, DeviceRow, RoomRow, UserRow } from "../../db/schema.js";
 import { matchesIgnoringCase } from "../../db/text.js";
+import { notFound } from "../../http/errors.js";
 import { copiesOf, latestCopyIn } from "../messages/queries.js";
 import type { CopyRow } from "../messages/views.js";
 
@@ -88,9 +89,10 @@ export async function historyPage(
 /**
  * §4.19 history/roomId: the room's latest message as this device holds it — null when the
  * user holds no copy, or the device was created after the message (it holds none, §9.1).
- * Undefined when the room does not exist or the device's user is not a member.
+ * 404 "Chat not found" when the room does not exist or the device's user is not a member (the
+ * membership is part of this one query rather than a separate accessRoom()).
  */
-export async function historyOfRoom(db: Db, device: DeviceRow, roomId: number): Promise<{ message: CopyRow | null } | undefined> {
+export async function historyOfRoom(db: Db, device: DeviceRow, roomId: number): Promise<{ message: CopyRow | null }> {
   const latest = latestCopyIn(db, device.userId, { room: "r", member: "ru" });
   const row = await db
     .selectFrom("rooms as r")
@@ -98,7 +100,7 @@ export async function historyOfRoom(db: Db, device: DeviceRow, roomId: number): 
     .select([latest.id.as("messageId"), latest.createdAt.as("messageAt")])
     .where("r.id", "=", roomId)
     .executeTakeFirst();
-  if (!row) return undefined;
+  if (!row) throw notFound("Chat not found");
   if (row.messageId === null || row.messageAt === null || Number(row.messageAt) < device.createdAt) return { message: null };
   return { message: (await copiesOf(db, device.userId, [Number(row.messageId)]))[0] ?? null };
 }
