@@ -2,7 +2,7 @@
 // message the requester holds a copy of (latestCopyIn() in messages/queries.ts), one query per
 // page whatever the number of rooms, and the page's messages through copiesOf().
 import { sql, type ExpressionBuilder } from "kysely";
-import { countRows } from "../../db/count.js";
+import { pageAndCount } from "../../db/count.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DB, DeviceRow, RoomRow, UserRow } from "../../db/schema.js";
 import { matchesIgnoringCase } from "../../db/text.js";
@@ -69,20 +69,14 @@ export async function historyPage(
   const candidates = db
     .selectFrom(historyCandidates(db, dialect, me, opts.keyword).as("c"))
     .where("c.messageId", "is not", null);
-  const [rows, total] = await Promise.all([
-    candidates
-      .select(["c.roomId", "c.messageId"])
-      .orderBy("c.messageAt", "desc")
-      .orderBy("c.messageId", "desc")
-      .limit(HISTORY_PAGING_LIMIT)
-      .offset((opts.page - 1) * HISTORY_PAGING_LIMIT)
-      .execute(),
-    countRows(candidates),
-  ]);
+  const { rows, count } = await pageAndCount(
+    candidates.select(["c.roomId", "c.messageId"]).orderBy("c.messageAt", "desc").orderBy("c.messageId", "desc"),
+    { page: opts.page, limit: HISTORY_PAGING_LIMIT },
+  );
   const messages = new Map((await copiesOf(db, me, rows.map((r) => Number(r.messageId)))).map((m) => [m.id, m]));
   return {
     entries: rows.map((r) => ({ roomId: r.roomId, message: messages.get(Number(r.messageId)) ?? null })),
-    count: total,
+    count,
   };
 }
 

@@ -43,7 +43,10 @@ export async function recordsSince(db: Db, device: DeviceRow, opts: { since: num
     .where("r.modifiedAt", ">", opts.since)
     .where("m.modifiedAt", ">=", device.createdAt)
     .whereRef("m.createdAt", ">=", "ru.createdAt")
-    .where((eb) => notHiddenFrom(eb, eb.ref("m.id"), device.userId));
-  const ordered = q.selectAll("r").select(["m.totalUserCount", "m.deliveredCount", "m.seenCount"]).orderBy("r.modifiedAt").orderBy("r.id");
-  return pageAndCount(ordered, { page: opts.page, limit: RECORD_SYNC_LIMIT });
+    .where((eb) => notHiddenFrom(eb, eb.ref("m.id"), device.userId))
+    .selectAll("r")
+    .select(["m.totalUserCount", "m.deliveredCount", "m.seenCount"])
+    .orderBy("r.modifiedAt")
+    .orderBy("r.id");
+  return pageAndCount(q, { page: opts.page, limit: RECORD_SYNC_LIMIT });
 }

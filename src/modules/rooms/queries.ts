@@ -6,10 +6,10 @@ import type { Db } from "../../db/index.js";
 import type { RoomRow, RoomUserRow } from "../../db/schema.js";
 import type { Dialect } from "../../db/index.js";
 import { matchesIgnoringCase } from "../../db/text.js";
+import { notFound } from "../../http/errors.js";
 import { notHiddenFrom } from "../messages/queries.js";
 import { whoKnowsWhom } from "../users/queries.js";
 import { accessRoom } from "./access.js";
-import { notFound } from "../../http/errors.js";
 import { roomView, type Member, type RoomView, type ViewerFlags } from "./views.js";
 
 export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> =>
