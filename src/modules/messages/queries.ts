@@ -1,7 +1,8 @@
 // Reads of messages as a user's or a device's copies (§9.1; design in docs/messages.md).
 // A user sees a message of a room they are in when it was created at or after their join
 // time and no `hidden` exception exists for them; a device additionally only from its own
-// creation on. Every reader goes through here.
+// creation on. Every reader goes through here; Message models are loaded here (their files) and
+// shaped in views.ts.
 import { sql, type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool } from "kysely";
 import { pageAndCount, SYNC_LIMIT } from "../../db/count.js";
 import type { Db } from "../../db/index.js";

@@ -17,7 +17,7 @@ type RecordType = "delivered" | "seen";
  * (message, user, type), counters incremented atomically by the number of records actually
  * inserted, NEW_MESSAGE_RECORD after commit to the room members (minus blockers of `userId`).
  */
-export async function addRecords(
+async function addRecords(
   ctx: AppContext,
   tx: Tx,
   after: AfterCommit,
