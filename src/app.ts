@@ -34,6 +34,7 @@ import contactRoutes from "./modules/contacts/routes.js";
 import deviceRoutes from "./modules/devices/routes.js";
 import fileRoutes from "./modules/files/routes.js";
 import messageRoutes from "./modules/messages/routes.js";
+import recordRoutes from "./modules/records/routes.js";
 import roomRoutes from "./modules/rooms/routes.js";
 import settingsRoutes from "./modules/settings/routes.js";
 import systemRoutes from "./modules/system/routes.js";
@@ -168,7 +169,7 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   registerTokenLimit(app, ctx.limiter, ctx.config.rateLimitPerToken);
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
-  for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, linkPreviewRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
+  for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, recordRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, linkPreviewRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
     await routes(app);
   }
   // Without admin credentials the management API does not exist (404 like any unknown path).

@@ -5,8 +5,8 @@
 // only when they are Android (so Android can sync).
 import type { AppContext } from "../../context.js";
 import type { DeviceRow, MessageRow, RoomRow } from "../../db/schema.js";
-import { copyHolders, findMessage } from "../../modules/messages/queries.js";
-import { asCopy, messageView } from "../../modules/messages/views.js";
+import { copyHolders, findMessage, messageView } from "../../modules/messages/queries.js";
+import { asCopy } from "../../modules/messages/views.js";
 import { findRoom, membersOf, unreadCounts } from "../../modules/rooms/queries.js";
 import { createPushSender, type FcmMessage, type PushSender } from "../../providers/push.js";
 import { RetryJobError, type JobHandler } from "../worker.js";

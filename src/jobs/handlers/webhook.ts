@@ -3,8 +3,8 @@
 // retried by the queue; a target the SSRF guard refuses fails at once.
 import { createHmac } from "node:crypto";
 import type { AppContext } from "../../context.js";
-import { findMessage } from "../../modules/messages/queries.js";
-import { asCopy, messageView } from "../../modules/messages/views.js";
+import { findMessage, messageView } from "../../modules/messages/queries.js";
+import { asCopy } from "../../modules/messages/views.js";
 import { findRoom } from "../../modules/rooms/queries.js";
 import { findUser } from "../../modules/users/queries.js";
 import { findWebhook } from "../../modules/webhooks/queries.js";

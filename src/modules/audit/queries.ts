@@ -1,10 +1,10 @@
 // Reads of the audit trail, newest first.
 import type { Db } from "../../db/index.js";
-import { pageWithCount } from "../../db/count.js";
+import { pageAndCount } from "../../db/count.js";
 
 const AUDIT_PAGE_LIMIT = 50;
 
 export async function auditPage(db: Db, page: number) {
-  const { list, count } = await pageWithCount(db.selectFrom("auditLog").selectAll().orderBy("id", "desc"), page, AUDIT_PAGE_LIMIT);
-  return { list, count, limit: AUDIT_PAGE_LIMIT };
+  const { rows, count } = await pageAndCount(db.selectFrom("auditLog").selectAll().orderBy("id", "desc"), { page, limit: AUDIT_PAGE_LIMIT });
+  return { list: rows, count, limit: AUDIT_PAGE_LIMIT };
 }

@@ -8,8 +8,9 @@ import type { MessageRow, RoomRow } from "../../db/schema.js";
 import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
 import { checkedBody, containsLink, createMessage } from "../messages/actions.js";
-import { copiesOf } from "../messages/queries.js";
-import { asCopy, messageViews, parseBody, type MessageView } from "../messages/views.js";
+import { copiesOf, messageViews } from "../messages/queries.js";
+import { asCopy, parseBody, type MessageView } from "../messages/views.js";
+import { joinTimes, memberRoomIds } from "../rooms/access.js";
 import { roomViews, roomViewsForMembers } from "../rooms/queries.js";
 import type { RoomView } from "../rooms/views.js";
 import { blockedBy, contactsAmong, privatePeers, privateRoomsWith } from "./queries.js";
@@ -53,8 +54,7 @@ async function planTargets(ctx: AppContext, tx: Tx, me: number, targets: Targets
   const byId = new Map(found.map((r) => [r.id, r]));
   const missing = roomIds.find((id) => !byId.has(id));
   if (missing !== undefined) throw badRequest(`Room with id ${missing} does not exist`);
-  const memberOf = roomIds.length ? await tx.selectFrom("roomUsers").select("roomId").where("userId", "=", me).where("roomId", "in", roomIds).execute() : [];
-  if (memberOf.length < roomIds.length) throw badRequest("User is not in one or more rooms sent in roomIds");
+  if ((await memberRoomIds(tx, me, roomIds)).size < roomIds.length) throw badRequest("User is not in one or more rooms sent in roomIds");
   const deleted = roomIds.find((id) => byId.get(id)!.deleted === 1);
   if (deleted !== undefined) throw badRequest(`Room with id ${deleted} is deleted`);
   const named = roomIds.map((id) => byId.get(id)!);
@@ -137,11 +137,7 @@ async function forwardable(tx: Tx, me: number, messageIds: number[]): Promise<Ou
   const ids = unique(messageIds);
   const copies = new Map((await copiesOf(tx, me, ids)).map((c) => [c.id, c]));
   const roomIds = [...new Set([...copies.values()].map((c) => c.roomId))];
-  const joined = new Map(
-    (roomIds.length ? await tx.selectFrom("roomUsers").select(["roomId", "createdAt"]).where("userId", "=", me).where("roomId", "in", roomIds).execute() : []).map(
-      (r) => [r.roomId, r.createdAt],
-    ),
-  );
+  const joined = await joinTimes(tx, me, roomIds);
   for (const id of ids) {
     const copy = copies.get(id);
     if (!copy) throw notFound("Message not found");

@@ -2,10 +2,11 @@
 // message the requester holds a copy of (latestCopyIn() in messages/queries.ts), one query per
 // page whatever the number of rooms, and the page's messages through copiesOf().
 import { sql, type ExpressionBuilder } from "kysely";
-import { countRows } from "../../db/count.js";
+import { pageAndCount } from "../../db/count.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DB, DeviceRow, RoomRow, UserRow } from "../../db/schema.js";
 import { matchesIgnoringCase } from "../../db/text.js";
+import { notFound } from "../../http/errors.js";
 import { copiesOf, latestCopyIn } from "../messages/queries.js";
 import type { CopyRow } from "../messages/views.js";
 
@@ -68,29 +69,24 @@ export async function historyPage(
   const candidates = db
     .selectFrom(historyCandidates(db, dialect, me, opts.keyword).as("c"))
     .where("c.messageId", "is not", null);
-  const [rows, total] = await Promise.all([
-    candidates
-      .select(["c.roomId", "c.messageId"])
-      .orderBy("c.messageAt", "desc")
-      .orderBy("c.messageId", "desc")
-      .limit(HISTORY_PAGING_LIMIT)
-      .offset((opts.page - 1) * HISTORY_PAGING_LIMIT)
-      .execute(),
-    countRows(candidates),
-  ]);
+  const { rows, count } = await pageAndCount(
+    candidates.select(["c.roomId", "c.messageId"]).orderBy("c.messageAt", "desc").orderBy("c.messageId", "desc"),
+    { page: opts.page, limit: HISTORY_PAGING_LIMIT },
+  );
   const messages = new Map((await copiesOf(db, me, rows.map((r) => Number(r.messageId)))).map((m) => [m.id, m]));
   return {
     entries: rows.map((r) => ({ roomId: r.roomId, message: messages.get(Number(r.messageId)) ?? null })),
-    count: total,
+    count,
   };
 }
 
 /**
  * §4.19 history/roomId: the room's latest message as this device holds it — null when the
  * user holds no copy, or the device was created after the message (it holds none, §9.1).
- * Undefined when the room does not exist or the device's user is not a member.
+ * 404 "Chat not found" when the room does not exist or the device's user is not a member (the
+ * membership is part of this one query rather than a separate accessRoom()).
  */
-export async function historyOfRoom(db: Db, device: DeviceRow, roomId: number): Promise<{ message: CopyRow | null } | undefined> {
+export async function historyOfRoom(db: Db, device: DeviceRow, roomId: number): Promise<{ message: CopyRow | null }> {
   const latest = latestCopyIn(db, device.userId, { room: "r", member: "ru" });
   const row = await db
     .selectFrom("rooms as r")
@@ -98,7 +94,7 @@ export async function historyOfRoom(db: Db, device: DeviceRow, roomId: number): 
     .select([latest.id.as("messageId"), latest.createdAt.as("messageAt")])
     .where("r.id", "=", roomId)
     .executeTakeFirst();
-  if (!row) return undefined;
+  if (!row) throw notFound("Chat not found");
   if (row.messageId === null || row.messageAt === null || Number(row.messageAt) < device.createdAt) return { message: null };
   return { message: (await copiesOf(db, device.userId, [Number(row.messageId)]))[0] ?? null };
 }

@@ -2,10 +2,11 @@
 // latest message.
 import Type from "typebox";
 import type { App } from "../../app.js";
-import { badRequest, notFound } from "../../http/errors.js";
+import { badRequest } from "../../http/errors.js";
 import { IdParams, IntText, op } from "../../http/openapi.js";
 import { Envelope, Nullable, ok, pageOf, positiveInt } from "../../http/schema.js";
-import { Message, messageViews } from "../messages/views.js";
+import { messageViews } from "../messages/queries.js";
+import { Message } from "../messages/views.js";
 import { viewerFlags } from "../rooms/queries.js";
 import { HISTORY_PAGING_LIMIT, historyOfRoom, historyPage, recentGroupRooms, recentPeers } from "./queries.js";
 import { HistoryItem, historyItems, RecentChats, recentChatsView } from "./views.js";
@@ -33,8 +34,11 @@ export default async function historyRoutes(app: App): Promise<void> {
       const me = request.auth.user.id;
       const page = pageOf(request.query.page);
       const { entries, count } = await historyPage(ctx.db, ctx.dialect, me, { page, keyword: request.query.keyword?.trim() || undefined });
-      const flags = await viewerFlags(ctx.db, entries.map((e) => e.roomId), me);
-      return ok({ list: await historyItems(ctx.db, entries, flags), count, limit: HISTORY_PAGING_LIMIT, page });
+      const [flags, messages] = await Promise.all([
+        viewerFlags(ctx.db, entries.map((e) => e.roomId), me),
+        messageViews(ctx.db, entries.flatMap((e) => (e.message ? [e.message] : []))),
+      ]);
+      return ok({ list: historyItems(entries, messages, flags), count, limit: HISTORY_PAGING_LIMIT, page });
     },
   );
 
@@ -61,7 +65,6 @@ export default async function historyRoutes(app: App): Promise<void> {
       const roomId = positiveInt(request.params.roomId);
       if (roomId === null) throw badRequest("Invalid roomId");
       const found = await historyOfRoom(ctx.db, device, roomId);
-      if (!found) throw notFound("Chat not found");
       const [flags, views] = await Promise.all([
         viewerFlags(ctx.db, [roomId], user.id),
         found.message ? messageViews(ctx.db, [found.message]) : Promise.resolve([]),

@@ -1,10 +1,9 @@
 // History items (§4.19) and recent chats (§4.20) → JSON.
 import Type from "typebox";
 import { model } from "../../http/openapi.js";
-import type { Db } from "../../db/index.js";
 import type { RoomRow, UserRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
-import { Message, messageViews } from "../messages/views.js";
+import { Message, type MessageView } from "../messages/views.js";
 import type { ViewerFlags } from "../rooms/views.js";
 import { RawRoom, rawRoomView } from "../rooms/views.js";
 import { User, userView } from "../users/views.js";
@@ -19,10 +18,9 @@ export const HistoryItem = model("HistoryItem", Type.Object({
 }));
 export type HistoryItemView = Type.Static<typeof HistoryItem>;
 
-/** Entries with the viewer's flags → history items; the messages are shaped in one pass. */
-export async function historyItems(db: Db, entries: HistoryEntry[], flags: Map<number, ViewerFlags>): Promise<HistoryItemView[]> {
-  const withMessage = entries.filter((e) => e.message !== null);
-  const views = new Map((await messageViews(db, withMessage.map((e) => e.message!))).map((v) => [v.id, v]));
+/** Entries with the viewer's flags and the Message models of their messages → history items. */
+export function historyItems(entries: HistoryEntry[], messages: MessageView[], flags: Map<number, ViewerFlags>): HistoryItemView[] {
+  const views = new Map(messages.map((v) => [v.id, v]));
   return entries.map((e) => {
     const f = flags.get(e.roomId) ?? { muted: false, pinned: false, unreadCount: 0 };
     return {

@@ -1,7 +1,7 @@
 // Reads of the management API: accounts, bots, groups and devices as an operator sees them.
 import type { AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
-import { countRows, pageWithCount } from "../../db/count.js";
+import { countRows, pageAndCount } from "../../db/count.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { DeviceRow, RoomRow, UserRow } from "../../db/schema.js";
 import { matchesIgnoringCase } from "../../db/text.js";
@@ -40,8 +40,8 @@ export async function counts(db: Db): Promise<{ users: number; bots: number; gro
 export async function listAccounts(db: Db, opts: { page: number; keyword?: string; bots: boolean; dialect: Dialect }) {
   let q = db.selectFrom("users").where("deleted", "=", 0).where("isBot", "=", opts.bots ? 1 : 0);
   if (opts.keyword) q = q.where(matchesIgnoringCase("displayName", opts.keyword, opts.dialect));
-  const { list, count } = await pageWithCount(q.selectAll().orderBy("displayName").orderBy("id"), opts.page, USERS_PAGE_LIMIT);
-  return { list, count, limit: USERS_PAGE_LIMIT };
+  const { rows, count } = await pageAndCount(q.selectAll().orderBy("displayName").orderBy("id"), { page: opts.page, limit: USERS_PAGE_LIMIT });
+  return { list: rows, count, limit: USERS_PAGE_LIMIT };
 }
 
 /** Any account by id, deleted ones included (an operator may look at what is left of them). */
@@ -66,8 +66,8 @@ export async function groupsOf(db: Db, userId: number): Promise<RoomView[]> {
 export async function listGroups(db: Db, opts: { page: number; keyword?: string; dialect: Dialect }) {
   let q = db.selectFrom("rooms").where("type", "=", "group").where("deleted", "=", 0);
   if (opts.keyword) q = q.where(matchesIgnoringCase("name", opts.keyword, opts.dialect));
-  const { list, count } = await pageWithCount(q.selectAll().orderBy("createdAt").orderBy("id"), opts.page, GROUPS_PAGE_LIMIT);
-  return { list: await roomViews(db, true, list, OPERATOR_VIEWER), count, limit: GROUPS_PAGE_LIMIT };
+  const { rows, count } = await pageAndCount(q.selectAll().orderBy("createdAt").orderBy("id"), { page: opts.page, limit: GROUPS_PAGE_LIMIT });
+  return { list: await roomViews(db, true, rows, OPERATOR_VIEWER), count, limit: GROUPS_PAGE_LIMIT };
 }
 
 /** A live group by id, with its members. */

@@ -1,11 +1,12 @@
 // Media of a room (§4.13): the member's live copies of image/video (gallery, media), file or
 // link messages, paged by message id. Only copies the member holds (join time, blocks) and has
-// not deleted are listed.
+// not deleted are listed; non-members get 404 "No room found" (accessRoom).
 import { countRows } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import type { RoomUserRow } from "../../db/schema.js";
 import { memberCopies } from "../messages/queries.js";
 import type { CopyRow } from "../messages/views.js";
+import { accessRoom } from "../rooms/access.js";
 
 type Member = Pick<RoomUserRow, "roomId" | "userId" | "createdAt">;
 
@@ -39,9 +40,11 @@ export interface GalleryPage {
  */
 export async function galleryPage(
   db: Db,
-  member: Member,
+  roomId: number,
+  userId: number,
   opts: { cursor?: number; limit: number; fetchNewer: boolean; fetchOlder: boolean },
 ): Promise<GalleryPage> {
+  const { member } = await accessRoom(db, roomId, userId);
   const { cursor, limit } = opts;
   let rows: CopyRow[];
   if (opts.fetchNewer) {
@@ -69,9 +72,11 @@ export async function galleryPage(
 /** §4.13 media by kind, newest first; the page starts after `cursor`; `count` = all of the kind. */
 export async function mediaPage(
   db: Db,
-  member: Member,
+  roomId: number,
+  userId: number,
   opts: { kind: MediaKind; cursor?: number; limit: number },
 ): Promise<{ rows: CopyRow[]; count: number }> {
+  const { member } = await accessRoom(db, roomId, userId);
   const base = ofKind(db, member, opts.kind);
   const [rows, total] = await Promise.all([
     base

@@ -1,12 +1,13 @@
 // Reads of messages as a user's or a device's copies (§9.1; design in docs/messages.md).
 // A user sees a message of a room they are in when it was created at or after their join
 // time and no `hidden` exception exists for them; a device additionally only from its own
-// creation on. Every reader goes through here.
-import { sql, type ExpressionBuilder, type SelectQueryBuilder } from "kysely";
-import { countRows } from "../../db/count.js";
+// creation on. Every reader goes through here; Message models are loaded here (their files) and
+// shaped in views.ts.
+import { sql, type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool } from "kysely";
+import { pageAndCount, SYNC_LIMIT } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import type { DB, DeviceRow, MessageRow, RoomUserRow } from "../../db/schema.js";
-import type { CopyRow } from "./views.js";
+import { attachedFileIds, compactFiles, shapeMessages, type CopyRow, type MessageView } from "./views.js";
 
 type From = DB & { m: DB["messages"]; e: DB["messageExceptions"]; ru: DB["roomUsers"] };
 
@@ -38,23 +39,41 @@ export function copies(db: Db, userId: number): SelectQueryBuilder<From, "m" | "
     .select(["e.kind as exKind", "e.modifiedAt as exModifiedAt"]) as unknown as SelectQueryBuilder<From, "m" | "e", CopyRow>;
 }
 
-const notHidden = (eb: ExpressionBuilder<From, "m" | "e">) => eb.or([eb("e.kind", "is", null), eb("e.kind", "!=", "hidden")]);
+/**
+ * The one rule of what a member cannot see of their room (§9.1): a message with a `hidden`
+ * exception for them (written when a block applied at send time). Every reader filters with it.
+ */
+export function notHiddenFrom<D extends DB, T extends keyof D>(
+  eb: ExpressionBuilder<D, T>,
+  messageId: Expression<number> | number,
+  userId: Expression<number> | number,
+): Expression<SqlBool> {
+  const e = eb as unknown as ExpressionBuilder<DB, never>;
+  return e.not(
+    e.exists(
+      e.selectFrom("messageExceptions as hx").select("hx.id").where("hx.messageId", "=", messageId).where("hx.userId", "=", userId).where("hx.kind", "=", "hidden"),
+    ),
+  );
+}
+
+/** notHiddenFrom() for the message `m` of a copies() query of `userId`. */
+const notHidden = (userId: number) => (eb: ExpressionBuilder<From, "m" | "e">) => notHiddenFrom(eb, eb.ref("m.id"), userId);
 
 export const findMessage = (db: Db, id: number): Promise<MessageRow | undefined> =>
   db.selectFrom("messages").selectAll().where("id", "=", id).executeTakeFirst();
 
-/** The user's copy of message `id`, if they hold one (member, joined before it, not hidden). */
-export async function visibleCopy(db: Db, userId: number, id: number): Promise<CopyRow | undefined> {
+/**
+ * The access rule for one message (§9.1): the user's copy of message `id` if they may see it — a
+ * member of its room who joined before it and from whom it is not hidden — else undefined.
+ */
+export async function accessMessage(db: Db, userId: number, id: number): Promise<CopyRow | undefined> {
   return copies(db, userId)
     .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "m.roomId").on("ru.userId", "=", userId))
     .where("m.id", "=", id)
     .whereRef("m.createdAt", ">=", "ru.createdAt")
-    .where(notHidden)
+    .where(notHidden(userId))
     .executeTakeFirst();
 }
-
-export const copyOf = (db: Db, userId: number, id: number): Promise<CopyRow | undefined> =>
-  copies(db, userId).where("m.id", "=", id).executeTakeFirst();
 
 /** Copies of `ids` for `userId` (no visibility filter: the caller has checked it). */
 export const copiesOf = async (db: Db, userId: number, ids: number[]): Promise<CopyRow[]> =>
@@ -67,17 +86,7 @@ export async function copyHolders(db: Db, message: MessageRow): Promise<number[]
     .select("ru.userId")
     .where("ru.roomId", "=", message.roomId)
     .where("ru.createdAt", "<=", message.createdAt)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("messageExceptions as e")
-            .select("e.id")
-            .where("e.messageId", "=", message.id)
-            .whereRef("e.userId", "=", "ru.userId")
-            .where("e.kind", "=", "hidden"),
-        ),
-      ),
-    )
+    .where((eb) => notHiddenFrom(eb, message.id, eb.ref("ru.userId")))
     .execute();
   return rows.map((r) => r.userId);
 }
@@ -96,7 +105,7 @@ export async function roomHistory(
   const base = copies(db, member.userId)
     .where("m.roomId", "=", member.roomId)
     .where("m.createdAt", ">=", member.createdAt)
-    .where(notHidden);
+    .where(notHidden(member.userId));
   let limit = MESSAGE_PAGING_LIMIT;
   if (opts.targetMessageId !== undefined) {
     const newer = await base
@@ -126,14 +135,6 @@ export async function roomHistory(
   return { rows: rows.slice(0, limit), count, limit, hasMore: rows.length > limit };
 }
 
-/** Reactions (also soft-deleted ones) of the given messages, one query. */
-export async function reactionsOf(db: Db, messageIds: number[]) {
-  if (messageIds.length === 0) return [];
-  return db.selectFrom("messageRecords").selectAll().where("messageId", "in", messageIds).where("type", "=", "reaction").orderBy("id").execute();
-}
-
-export const SYNC_LIMIT = 100;
-
 /**
  * §4.14 message sync for one device: copies changed after `since` (new, edited, deleted for
  * all or for this user), oldest change first. `modifiedOnly` keeps copies changed after
@@ -157,55 +158,10 @@ export async function deviceSync(
     .where("m.id", "in", changedIds)
     .whereRef("m.createdAt", ">=", "ru.createdAt")
     .where("m.createdAt", ">=", device.createdAt)
-    .where(notHidden)
+    .where(notHidden(userId))
     .where(copyModified, ">", opts.since)
     .$if(opts.modifiedOnly, (qb) => qb.where((eb) => eb.or([eb("m.modifiedAt", ">", eb.ref("m.createdAt")), eb("e.kind", "=", "deleted")])));
-  const [rows, total] = await Promise.all([
-    q
-      .orderBy(copyModified)
-      .orderBy("m.id")
-      .limit(SYNC_LIMIT)
-      .offset((opts.page - 1) * SYNC_LIMIT)
-      .execute(),
-    countRows(q),
-  ]);
-  return { rows, count: total };
-}
-
-export const RECORD_SYNC_LIMIT = 500;
-
-/** §4.15 record sync: records changed after `since` on messages of the user's rooms. */
-export async function recordsSince(db: Db, device: DeviceRow, opts: { since: number; page: number }) {
-  const q = db
-    .selectFrom("messageRecords as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.roomId").on("ru.userId", "=", device.userId))
-    .innerJoin("messages as m", "m.id", "r.messageId")
-    .where("r.modifiedAt", ">", opts.since)
-    .where("m.modifiedAt", ">=", device.createdAt)
-    .whereRef("m.createdAt", ">=", "ru.createdAt")
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("messageExceptions as e")
-            .select("e.id")
-            .whereRef("e.messageId", "=", "m.id")
-            .where("e.userId", "=", device.userId)
-            .where("e.kind", "=", "hidden"),
-        ),
-      ),
-    );
-  const [rows, total] = await Promise.all([
-    q
-      .selectAll("r")
-      .select(["m.totalUserCount", "m.deliveredCount", "m.seenCount"])
-      .orderBy("r.modifiedAt")
-      .orderBy("r.id")
-      .limit(RECORD_SYNC_LIMIT)
-      .offset((opts.page - 1) * RECORD_SYNC_LIMIT)
-      .execute(),
-    countRows(q),
-  ]);
-  return { rows, count: total };
+  return pageAndCount(q.orderBy(copyModified).orderBy("m.id"), { page: opts.page, limit: SYNC_LIMIT });
 }
 
 /**
@@ -222,7 +178,7 @@ export function latestCopyIn(db: Db, userId: number, refs: { room: string; membe
   const room = (column: string) => sql.ref<number>(`${refs.room}.${column}`);
   const member = (column: string) => sql.ref<number>(`${refs.member}.${column}`);
   const usable = <Q extends SelectQueryBuilder<From, "m" | "e", object>>(q: Q): Q =>
-    (opts.notDeleted ? q.where("m.deleted", "=", 0).where("e.kind", "is", null) : q.where(notHidden)) as Q;
+    (opts.notDeleted ? q.where("m.deleted", "=", 0).where("e.kind", "is", null) : q.where(notHidden(userId))) as Q;
   const base = () => copies(db, userId).clearSelect();
   const lastIsCopy = usable(base().select("m.id").where("m.id", "=", room("lastMessageId")));
   const newest = usable(base().where("m.roomId", "=", room("id")).where("m.createdAt", ">=", member("createdAt")))
@@ -240,6 +196,19 @@ export function latestCopyIn(db: Db, userId: number, refs: { room: string; membe
  * hidden by a block. `live` keeps only copies that are not deleted (for all or for the member).
  */
 export function memberCopies(db: Db, member: Pick<RoomUserRow, "roomId" | "userId" | "createdAt">, opts: { live?: boolean } = {}) {
-  const q = copies(db, member.userId).where("m.roomId", "=", member.roomId).where("m.createdAt", ">=", member.createdAt).where(notHidden);
+  const q = copies(db, member.userId).where("m.roomId", "=", member.roomId).where("m.createdAt", ">=", member.createdAt).where(notHidden(member.userId));
   return opts.live ? q.where("m.deleted", "=", 0).where("e.kind", "is", null) : q;
+}
+
+/** Copies → Message models, with `file`/`thumb` objects from one files query (§2.6). */
+export async function messageViews(db: Db, rows: CopyRow[]): Promise<MessageView[]> {
+  const ids = [...new Set(rows.flatMap(attachedFileIds))];
+  const files = ids.length
+    ? await db.selectFrom("files").select(["id", "fileName", "mimeType", "size", "metaDuration", "metaWidth", "metaHeight"]).where("id", "in", ids).execute()
+    : [];
+  return shapeMessages(rows, compactFiles(files));
+}
+
+export async function messageView(db: Db, row: CopyRow): Promise<MessageView> {
+  return (await messageViews(db, [row]))[0];
 }

@@ -1,9 +1,9 @@
 // Message rows, as one user's copy (§9.1), → the Message models of API.md §2.5/§2.6.
 import Type from "typebox";
-import type { Db } from "../../db/index.js";
-import type { MessageRecordRow, MessageRow } from "../../db/schema.js";
+import type { FileRow, MessageRow } from "../../db/schema.js";
 import { docAs, model } from "../../http/openapi.js";
 import { AnyObject, Nullable } from "../../http/schema.js";
+import { MessageRecord, type MessageRecordView } from "../records/views.js";
 
 // Message bodies by `type` (§2.6), for the document: the server stores any further keys verbatim.
 const Open = { additionalProperties: true };
@@ -112,35 +112,10 @@ export const SendMessageBody = model("SendMessage", Type.Object({
   hasLink: Type.Optional(Type.Boolean()),
 }));
 
-export const MessageRecord = model("MessageRecord", Type.Object({
-  id: Type.Integer(),
-  type: Type.String({ description: "seen, delivered or reaction" }),
-  messageId: Type.Integer(),
-  userId: Type.Integer(),
-  reaction: Nullable(Type.String()),
-  roomId: Type.Integer(),
-  createdAt: Type.Integer(),
-  modifiedAt: Type.Integer(),
-  isDeleted: Type.Boolean(),
-}));
-export type MessageRecordView = Type.Static<typeof MessageRecord>;
-
 export const MessageWithReactions = model(
   "MessageWithReactions",
   Type.Intersect([Message, Type.Object({ messageRecords: Type.Array(MessageRecord, { description: "its reaction records, deleted ones included" }) })]),
 );
-
-export const recordView = (r: MessageRecordRow): MessageRecordView => ({
-  id: r.id,
-  type: r.type,
-  messageId: r.messageId,
-  userId: r.userId,
-  reaction: r.reaction,
-  roomId: r.roomId,
-  createdAt: r.createdAt,
-  modifiedAt: r.modifiedAt,
-  isDeleted: r.isDeleted === 1,
-});
 
 /** A message row together with the viewer's exception to it, if any ("their copy"). */
 export type CopyRow = MessageRow & { exKind: "deleted" | "hidden" | null; exModifiedAt: number | null };
@@ -155,24 +130,28 @@ const fileIdsOf = (body: Record<string, unknown>): number[] =>
 
 export const parseBody = (m: Pick<MessageRow, "body">): Record<string, unknown> => JSON.parse(m.body) as Record<string, unknown>;
 
-/** Copies → Message models, with `file`/`thumb` objects added from one files query (§2.6). */
-export async function messageViews(db: Db, rows: CopyRow[]): Promise<MessageView[]> {
-  const bodies = rows.map((m) => (isDeletedCopy(m) ? null : parseBody(m)));
-  const ids = [...new Set(bodies.flatMap((b, i) => (b && MEDIA_TYPES.has(rows[i].type) ? fileIdsOf(b) : [])))];
-  const files = ids.length
-    ? await db.selectFrom("files").select(["id", "fileName", "mimeType", "size", "metaDuration", "metaWidth", "metaHeight"]).where("id", "in", ids).execute()
-    : [];
-  const compact = new Map(
+type CompactFileView = Type.Static<typeof CompactFile>;
+type FileRowPart = Pick<FileRow, "id" | "fileName" | "mimeType" | "size" | "metaDuration" | "metaWidth" | "metaHeight">;
+
+/** The ids of the files a copy's body points at (none for deleted copies and non-media types). */
+export const attachedFileIds = (m: CopyRow): number[] => (isDeletedCopy(m) || !MEDIA_TYPES.has(m.type) ? [] : fileIdsOf(parseBody(m)));
+
+export const compactFiles = (files: FileRowPart[]): Map<number, CompactFileView> =>
+  new Map(
     files.map((f) => [
       f.id,
       { id: f.id, fileName: f.fileName, mimeType: f.mimeType, size: f.size, metaData: { duration: f.metaDuration, width: f.metaWidth, height: f.metaHeight } },
     ]),
   );
-  return rows.map((m, i) => {
-    let body: Record<string, unknown> = bodies[i] ?? DELETED_BODY;
-    if (bodies[i] && MEDIA_TYPES.has(m.type)) {
-      const file = compact.get(body.fileId as number);
-      const thumb = compact.get(body.thumbId as number);
+
+/** Copies → Message models, with the `file`/`thumb` objects of their bodies from `files` (§2.6). */
+export function shapeMessages(rows: CopyRow[], files: Map<number, CompactFileView>): MessageView[] {
+  return rows.map((m) => {
+    const deleted = isDeletedCopy(m);
+    let body: Record<string, unknown> = deleted ? DELETED_BODY : parseBody(m);
+    if (!deleted && MEDIA_TYPES.has(m.type)) {
+      const file = files.get(body.fileId as number);
+      const thumb = files.get(body.thumbId as number);
       body = { ...body, ...(file ? { file } : {}), ...(thumb ? { thumb } : {}) };
     }
     return {
@@ -188,15 +167,11 @@ export async function messageViews(db: Db, rows: CopyRow[]): Promise<MessageView
       modifiedAt: Math.max(m.modifiedAt, m.exModifiedAt ?? 0),
       localId: m.localId,
       replyId: m.replyId,
-      deleted: isDeletedCopy(m),
+      deleted,
       isForwarded: m.isForwarded === 1,
       hasLink: m.hasLink === 1,
     };
   });
-}
-
-export async function messageView(db: Db, row: CopyRow): Promise<MessageView> {
-  return (await messageViews(db, [row]))[0];
 }
 
 /** The shared row as the sender sees it right after a write (no personal exception). */

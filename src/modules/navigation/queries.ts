@@ -1,17 +1,21 @@
 // Reads for jumping around a room's history (§4.14): oldest date, batches around a message,
-// message by date, and full-text search. Everything goes through the member's copies
-// (memberCopies): messages from before the join time or hidden by a block do not exist here.
+// message by date, and full-text search. Each starts with the room rule (accessRoom: members
+// only, 404 "No room found"); everything goes through the member's copies (memberCopies):
+// messages from before the join time or hidden by a block do not exist here.
 import { sql } from "kysely";
 import { countRows } from "../../db/count.js";
 import type { Db, Dialect } from "../../db/index.js";
 import type { RoomUserRow } from "../../db/schema.js";
-import { MESSAGE_PAGING_LIMIT, memberCopies } from "../messages/queries.js";
+import { MESSAGE_PAGING_LIMIT, memberCopies, messageViews } from "../messages/queries.js";
 import type { CopyRow } from "../messages/views.js";
+import { accessRoom } from "../rooms/access.js";
+import { messageItemViews, type MessageItemView } from "./views.js";
 
 type Member = Pick<RoomUserRow, "roomId" | "userId" | "createdAt">;
 
-/** Creation time of the oldest message the member can see in the room (deleted copies count). */
-export async function oldestMessageAt(db: Db, member: Member): Promise<number | null> {
+/** Creation time of the oldest message `userId` can see in room `roomId` (deleted copies count). */
+export async function oldestMessageAt(db: Db, roomId: number | null, userId: number): Promise<number | null> {
+  const { member } = await accessRoom(db, roomId, userId);
   const row = await memberCopies(db, member).clearSelect().select("m.createdAt").orderBy("m.id").limit(1).executeTakeFirst();
   return row?.createdAt ?? null;
 }
@@ -41,9 +45,11 @@ export interface TargetBatch {
  */
 export async function targetMessageBatch(
   db: Db,
-  member: Member,
+  roomId: number | null,
+  userId: number,
   q: { target?: number; cursorUp?: number; cursorDown?: number },
 ): Promise<TargetBatch | null> {
+  const { member } = await accessRoom(db, roomId, userId);
   const out: TargetBatch = { rows: [], nextCursorUp: null, nextCursorDown: null, hasMoreOlderMessages: false, hasMoreNewerMessages: false };
   if (q.target !== undefined) {
     const target = await memberCopies(db, member).where("m.id", "=", q.target).executeTakeFirst();
@@ -79,7 +85,8 @@ export async function targetMessageBatch(
  * §4.14 target-message-id-by-date: the first non-system message the member sees created at or
  * after `at`; else the newest one; null when there is none.
  */
-export async function messageIdByDate(db: Db, member: Member, at: number): Promise<number | null> {
+export async function messageIdByDate(db: Db, roomId: number | null, userId: number, at: number): Promise<number | null> {
+  const { member } = await accessRoom(db, roomId, userId);
   const base = memberCopies(db, member).clearSelect().select("m.id").where("m.type", "!=", "system");
   const first = await base.where("m.createdAt", ">=", at).orderBy("m.createdAt").orderBy("m.id").limit(1).executeTakeFirst();
   if (first) return first.id;
@@ -102,9 +109,11 @@ const likePattern = (keyword: string) => `%${keyword.replace(/[\\%_]/g, (c) => `
 export async function searchMessages(
   db: Db,
   dialect: Dialect,
-  member: Member,
+  roomId: number | null,
+  userId: number,
   opts: { keyword: string; limit: number; cursor?: number },
 ): Promise<{ rows: CopyRow[]; count: number }> {
+  const { member } = await accessRoom(db, roomId, userId);
   const matches =
     dialect === "sqlite"
       ? sql<boolean>`m.id in (select rowid from messages_fts where messages_fts match ${`"${opts.keyword.replace(/"/g, '""')}"`})`
@@ -119,4 +128,14 @@ export async function searchMessages(
     countRows(base),
   ]);
   return { rows, count: total };
+}
+
+/** Items of `rows` (the viewer's copies), with file objects in the bodies: two queries. */
+export async function messageItems(db: Db, rows: CopyRow[]): Promise<MessageItemView[]> {
+  const senders = [...new Set(rows.map((r) => r.fromUserId))];
+  const [views, users] = await Promise.all([
+    messageViews(db, rows),
+    senders.length ? db.selectFrom("users").select(["id", "displayName"]).where("id", "in", senders).execute() : [],
+  ]);
+  return messageItemViews(views, new Map(users.map((u) => [u.id, u.displayName])));
 }

@@ -1,15 +1,15 @@
 // Jumping around a room's history (§4.14): oldest message date, batch around a message,
-// message id by date, search. Query parameters are validated first (400), then membership (404).
+// message id by date, search. Query parameters are validated first (400), then membership (404,
+// in the queries).
 import Type from "typebox";
 import type { App } from "../../app.js";
 import { badRequest, notFound } from "../../http/errors.js";
 import { IdParams, IntText, op } from "../../http/openapi.js";
 import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
-import { membership } from "../rooms/queries.js";
-import { reactionsOf } from "../messages/queries.js";
-import { MessageWithReactions, messageViews, recordView, withReactions } from "../messages/views.js";
-import { messageIdByDate, oldestMessageAt, SEARCH_LIMIT, SEARCH_MAX_LIMIT, searchMessages, targetMessageBatch } from "./queries.js";
-import { MessageItem, messageItems } from "./views.js";
+import { MessageWithReactions } from "../messages/views.js";
+import { messagesWithReactions } from "../records/queries.js";
+import { messageIdByDate, messageItems, oldestMessageAt, SEARCH_LIMIT, SEARCH_MAX_LIMIT, searchMessages, targetMessageBatch } from "./queries.js";
+import { MessageItem } from "./views.js";
 
 const RoomParams = IdParams("roomId");
 const NO_ROOM = "No room found";
@@ -28,13 +28,6 @@ export default async function navigationRoutes(app: App): Promise<void> {
   const config = { auth: "device" as const };
   const tags = ["Message"];
 
-  async function memberOf(roomIdText: string | undefined, me: number) {
-    const roomId = positiveInt(roomIdText);
-    const member = roomId === null ? undefined : await membership(ctx.db, roomId, me);
-    if (!member) throw notFound(NO_ROOM);
-    return member;
-  }
-
   app.get(
     "/api/messenger/messages/roomId/:roomId/oldest-message-date",
     {
@@ -50,8 +43,7 @@ export default async function navigationRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const member = await memberOf(request.params.roomId, request.auth.user.id);
-      const at = await oldestMessageAt(ctx.db, member);
+      const at = await oldestMessageAt(ctx.db, positiveInt(request.params.roomId), request.auth.user.id);
       return ok({ messageDate: at === null ? null : new Date(at).toISOString() });
     },
   );
@@ -92,13 +84,10 @@ export default async function navigationRoutes(app: App): Promise<void> {
       const cursorUp = optionalId(q.cursorUp, "Invalid parameters");
       const cursorDown = optionalId(q.cursorDown, "Invalid parameters");
       if (target === undefined && cursorUp === undefined && cursorDown === undefined) throw badRequest("Invalid parameters");
-      const member = await memberOf(request.params.roomId, request.auth.user.id);
-      const batch = await targetMessageBatch(ctx.db, member, { target, cursorUp, cursorDown });
+      const batch = await targetMessageBatch(ctx.db, positiveInt(request.params.roomId), request.auth.user.id, { target, cursorUp, cursorDown });
       if (!batch) throw notFound("Target message not found");
-      const ids = batch.rows.map((r) => r.id);
-      const [views, reactions] = await Promise.all([messageViews(ctx.db, batch.rows), reactionsOf(ctx.db, ids)]);
       return ok({
-        list: withReactions(views, reactions.map(recordView)),
+        list: await messagesWithReactions(ctx.db, batch.rows),
         nextCursorUp: batch.nextCursorUp,
         nextCursorDown: batch.nextCursorDown,
         hasMoreOlderMessages: batch.hasMoreOlderMessages,
@@ -126,8 +115,7 @@ export default async function navigationRoutes(app: App): Promise<void> {
       const date = request.query.date?.trim();
       const at = date ? new Date(date).getTime() : NaN;
       if (!Number.isFinite(at)) throw badRequest("Invalid date");
-      const member = await memberOf(request.params.roomId, request.auth.user.id);
-      return ok({ targetMessageId: await messageIdByDate(ctx.db, member, at) });
+      return ok({ targetMessageId: await messageIdByDate(ctx.db, positiveInt(request.params.roomId), request.auth.user.id, at) });
     },
   );
 
@@ -166,8 +154,7 @@ export default async function navigationRoutes(app: App): Promise<void> {
       if ([...keyword].length < SEARCH_MIN_CHARS) throw badRequest(`Keyword must be at least ${SEARCH_MIN_CHARS} characters`);
       const limit = Math.min(positiveInt(q.itemsPerBatch) ?? SEARCH_LIMIT, SEARCH_MAX_LIMIT);
       const cursor = positiveInt(q.cursor) ?? undefined;
-      const member = await memberOf(q.roomId, request.auth.user.id);
-      const { rows, count } = await searchMessages(ctx.db, ctx.dialect, member, { keyword, limit, cursor });
+      const { rows, count } = await searchMessages(ctx.db, ctx.dialect, positiveInt(q.roomId), request.auth.user.id, { keyword, limit, cursor });
       const items = await messageItems(ctx.db, rows);
       return ok({ list: items.map((item) => ({ id: item.messageId, ...item })), count });
     },

@@ -2,9 +2,8 @@
 // `date` is an ISO string, as upstream's raw rows had it (§1.4, §13a.2).
 import Type from "typebox";
 import { model } from "../../http/openapi.js";
-import type { Db } from "../../db/index.js";
 import { Nullable } from "../../http/schema.js";
-import { MessageBody, messageViews, type CopyRow } from "../messages/views.js";
+import { MessageBody, type MessageView } from "../messages/views.js";
 
 export const MessageItem = model("MessageItem", Type.Object({
   messageId: Type.Integer(),
@@ -16,14 +15,8 @@ export const MessageItem = model("MessageItem", Type.Object({
 }));
 export type MessageItemView = Type.Static<typeof MessageItem>;
 
-/** Items of `rows` (the viewer's copies), with file objects in the bodies: two queries. */
-export async function messageItems(db: Db, rows: CopyRow[]): Promise<MessageItemView[]> {
-  const senders = [...new Set(rows.map((r) => r.fromUserId))];
-  const [views, users] = await Promise.all([
-    messageViews(db, rows),
-    senders.length ? db.selectFrom("users").select(["id", "displayName"]).where("id", "in", senders).execute() : [],
-  ]);
-  const names = new Map(users.map((u) => [u.id, u.displayName]));
+/** Message models with their senders' display names → items. */
+export function messageItemViews(views: MessageView[], names: Map<number, string | null>): MessageItemView[] {
   return views.map((v) => ({
     messageId: v.id,
     type: v.type,

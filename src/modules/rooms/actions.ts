@@ -8,8 +8,9 @@ import { visibleName } from "../../names.js";
 import { isContact, nameableUsers } from "../users/queries.js";
 import { createSystemMessage } from "../messages/actions.js";
 import { isOperator, recordAudit, type Actor } from "../audit/actions.js";
-import { findRoom, membersOf, membership, privateRoomOf, roomViewFor, roomViewsForMembers } from "./queries.js";
-import type { RoomView } from "./views.js";
+import { accessRoom } from "./access.js";
+import { findRoom, membersOf, privateRoomOf, roomViewFor, roomViewsForMembers } from "./queries.js";
+import type { Member, RoomView } from "./views.js";
 
 export interface NewRoomInput {
   name?: string;
@@ -120,16 +121,88 @@ export interface UpdateRoomInput {
   userIds?: number[];
 }
 
-/** Loads a group room the caller administers (§4.6 checks 1–3, §4.7); operators administer every group. */
+/** A group room the caller administers (§4.6 checks 1–3, §4.7); operators administer every group. */
 async function administeredRoom(tx: Tx, roomId: number | null, me: Actor, privateMessage: string): Promise<RoomRow> {
-  const room = roomId === null ? undefined : await findRoom(tx, roomId);
-  if (!room) throw notFound("Not found");
-  if (room.type === "private") throw forbidden(privateMessage);
-  if (isOperator(me)) return room;
-  const member = await membership(tx, room.id, me.id);
-  if (!member || member.isAdmin !== 1) throw forbidden("Forbidden");
-  return room;
+  const rule = { denied: () => notFound("Not found"), asAdmin: { privateRoom: () => forbidden(privateMessage), operator: isOperator(me) } };
+  return (await accessRoom(tx, roomId, isOperator(me) ? 0 : me.id, rule)).room;
 }
+
+/** What one PUT /rooms/:id action works with. */
+interface ActionScope {
+  ctx: AppContext;
+  tx: Tx;
+  me: Actor;
+  room: RoomRow;
+  input: UpdateRoomInput;
+  members: Member[];
+  byId: Map<number, Member>;
+  /** The distinct `userIds` of the request. */
+  ids: number[];
+  now: number;
+  /** Posts the action's system message, naming `users`. */
+  system(type: string, text: string, users?: UserRow[]): Promise<void>;
+}
+
+const names = (users: UserRow[]) => users.map(displayName).join(", ");
+const picked = (s: ActionScope, keep: (m: Member) => boolean) => s.ids.map((id) => s.byId.get(id)).filter((m): m is Member => m !== undefined && keep(m));
+const setAdmin = (s: ActionScope, members: Member[], isAdmin: 0 | 1) =>
+  s.tx.updateTable("roomUsers").set({ isAdmin, modifiedAt: s.now }).where("roomId", "=", s.room.id).where("userId", "in", members.map((m) => m.userId)).execute();
+
+/** §4.6, one handler per action; each returns the users it removed from the room. */
+const ROOM_ACTION_HANDLERS: Record<RoomAction, (s: ActionScope) => Promise<number[]>> = {
+  async addGroupUsers(s) {
+    const users = await namedUsers(s.ctx, s.tx, s.me, s.ids, "Users");
+    const added = users.filter((u) => !s.byId.has(u.id));
+    await addMembers(s.tx, s.room, added.map((u) => u.id), new Set(), s.now);
+    if (added.length) await s.system("added_group_members", `${actorName(s.me)} added ${names(added)} to the group`, added);
+    return [];
+  },
+  async removeGroupUsers(s) {
+    // Members remove members; an operator may remove admins too, as long as one stays.
+    const gone = picked(s, (m) => m.isAdmin !== 1 || isOperator(s.me));
+    if (gone.some((m) => m.isAdmin === 1) && !s.members.some((m) => m.isAdmin === 1 && !gone.includes(m))) {
+      throw badRequest("At least one admin should be in the group");
+    }
+    if (gone.length === 0) return [];
+    await s.tx.deleteFrom("roomUsers").where("roomId", "=", s.room.id).where("userId", "in", gone.map((m) => m.userId)).execute();
+    await s.system("removed_group_members", `${actorName(s.me)} removed ${names(gone.map((m) => m.user))} from the group`, gone.map((m) => m.user));
+    return gone.map((m) => m.userId);
+  },
+  async addGroupAdmins(s) {
+    const promoted = picked(s, (m) => m.isAdmin !== 1);
+    if (promoted.length) {
+      await setAdmin(s, promoted, 1);
+      await s.system("added_group_admins", `${actorName(s.me)} added ${names(promoted.map((m) => m.user))} as admin(s)`, promoted.map((m) => m.user));
+    }
+    return [];
+  },
+  async removeGroupAdmins(s) {
+    const demoted = picked(s, (m) => m.isAdmin === 1);
+    if (!s.members.some((m) => m.isAdmin === 1 && !demoted.includes(m))) throw badRequest("At least one admin should be in the group");
+    if (demoted.length) {
+      await setAdmin(s, demoted, 0);
+      await s.system("removed_group_admins", `${actorName(s.me)} removed ${names(demoted.map((m) => m.user))} from admin(s)`, demoted.map((m) => m.user));
+    }
+    return [];
+  },
+  async changeGroupName(s) {
+    const name = visibleName(s.input.name ?? "");
+    if (name && name !== s.room.name) {
+      await s.tx.updateTable("rooms").set({ name }).where("id", "=", s.room.id).execute();
+      await s.system("updated_group_name", "Updated room name");
+    }
+    return [];
+  },
+  async changeGroupAvatar(s) {
+    const { avatarFileId } = s.input;
+    if (avatarFileId !== undefined && avatarFileId !== s.room.avatarFileId) {
+      await claimAvatar(s.ctx, s.tx, s.me, avatarFileId);
+      await s.tx.updateTable("rooms").set({ avatarFileId }).where("id", "=", s.room.id).execute();
+      await s.system("updated_group_avatar", "Updated room avatar");
+    }
+    return [];
+  },
+};
 
 /** PUT /rooms/:id (§4.6). */
 export async function updateRoom(ctx: AppContext, me: Actor, roomId: number | null, input: UpdateRoomInput): Promise<RoomView> {
@@ -137,62 +210,16 @@ export async function updateRoom(ctx: AppContext, me: Actor, roomId: number | nu
     const room = await administeredRoom(tx, roomId, me, "Can't update private room");
     if (room.deleted === 1) throw notFound("Not found");
     if (!input.action) throw badRequest("Invalid params: action is required");
-    if (!(ROOM_ACTIONS as readonly string[]).includes(input.action)) throw badRequest(`Invalid params: action must be one of ${ROOM_ACTIONS.join(", ")}`);
+    if (!Object.hasOwn(ROOM_ACTION_HANDLERS, input.action)) throw badRequest(`Invalid params: action must be one of ${ROOM_ACTIONS.join(", ")}`);
     const action = input.action as RoomAction;
     const now = Date.now();
     const members = (await membersOf(tx, [room.id])).get(room.id) ?? [];
-    const byId = new Map(members.map((m) => [m.userId, m]));
-    const ids = [...new Set(input.userIds ?? [])];
     const system = async (type: string, text: string, users: UserRow[] = []) => {
       const sender = systemSender(me, users.length ? users : members.map((m) => m.user));
       if (sender) await createSystemMessage(tx, after, room, sender, type, text, users.map((u) => ({ id: u.id, name: displayName(u) })));
     };
-    const names = (users: UserRow[]) => users.map(displayName).join(", ");
-    const removed: number[] = [];
-
-    if (action === "addGroupUsers") {
-      const users = await namedUsers(ctx, tx, me, ids, "Users");
-      const added = users.filter((u) => !byId.has(u.id));
-      await addMembers(tx, room, added.map((u) => u.id), new Set(), now);
-      if (added.length) await system("added_group_members", `${actorName(me)} added ${names(added)} to the group`, added);
-    } else if (action === "removeGroupUsers") {
-      // Members remove members; an operator may remove admins too, as long as one stays.
-      const gone = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && (m.isAdmin !== 1 || isOperator(me)));
-      if (gone.some((m) => m!.isAdmin === 1) && !members.some((m) => m.isAdmin === 1 && !gone.includes(m))) {
-        throw badRequest("At least one admin should be in the group");
-      }
-      if (gone.length) {
-        await tx.deleteFrom("roomUsers").where("roomId", "=", room.id).where("userId", "in", gone.map((m) => m!.userId)).execute();
-        removed.push(...gone.map((m) => m!.userId));
-        await system("removed_group_members", `${actorName(me)} removed ${names(gone.map((m) => m!.user))} from the group`, gone.map((m) => m!.user));
-      }
-    } else if (action === "addGroupAdmins") {
-      const promoted = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && m.isAdmin !== 1);
-      if (promoted.length) {
-        await tx.updateTable("roomUsers").set({ isAdmin: 1, modifiedAt: now }).where("roomId", "=", room.id).where("userId", "in", promoted.map((m) => m!.userId)).execute();
-        await system("added_group_admins", `${actorName(me)} added ${names(promoted.map((m) => m!.user))} as admin(s)`, promoted.map((m) => m!.user));
-      }
-    } else if (action === "removeGroupAdmins") {
-      const demoted = ids.map((id) => byId.get(id)).filter((m) => m !== undefined && m.isAdmin === 1);
-      const remaining = members.filter((m) => m.isAdmin === 1 && !demoted.includes(m));
-      if (remaining.length === 0) throw badRequest("At least one admin should be in the group");
-      if (demoted.length) {
-        await tx.updateTable("roomUsers").set({ isAdmin: 0, modifiedAt: now }).where("roomId", "=", room.id).where("userId", "in", demoted.map((m) => m!.userId)).execute();
-        await system("removed_group_admins", `${actorName(me)} removed ${names(demoted.map((m) => m!.user))} from admin(s)`, demoted.map((m) => m!.user));
-      }
-    } else if (action === "changeGroupName") {
-      const name = visibleName(input.name ?? "");
-      if (name && name !== room.name) {
-        await tx.updateTable("rooms").set({ name }).where("id", "=", room.id).execute();
-        await system("updated_group_name", "Updated room name");
-      }
-    } else if (action === "changeGroupAvatar") {
-      if (input.avatarFileId !== undefined && input.avatarFileId !== room.avatarFileId) {
-        await claimAvatar(ctx, tx, me, input.avatarFileId);
-        await tx.updateTable("rooms").set({ avatarFileId: input.avatarFileId }).where("id", "=", room.id).execute();
-        await system("updated_group_avatar", "Updated room avatar");
-      }
-    }
+    const byId = new Map(members.map((m) => [m.userId, m]));
+    const removed = await ROOM_ACTION_HANDLERS[action]({ ctx, tx, me, room, input, members, byId, ids: [...new Set(input.userIds ?? [])], now, system });
 
     const count = (await membersOf(tx, [room.id])).get(room.id)?.length ?? 0;
     await tx
@@ -224,9 +251,7 @@ export async function deleteRoom(ctx: AppContext, me: Actor, roomId: number | nu
 /** POST /rooms/:id/leave (§4.8): the last admin hands over to members named in adminUserIds. */
 export async function leaveRoom(ctx: AppContext, me: UserRow, roomId: number | null, adminUserIds: number[] | undefined): Promise<RoomView> {
   return transact(ctx, async (tx, after) => {
-    const room = roomId === null ? undefined : await findRoom(tx, roomId);
-    const member = room ? await membership(tx, room.id, me.id) : undefined;
-    if (!room || !member) throw notFound("Not found");
+    const { room, member } = await accessRoom(tx, roomId, me.id, { denied: () => notFound("Not found") });
     if (room.type === "private") throw forbidden("Can't leave private room");
     const members = (await membersOf(tx, [room.id])).get(room.id) ?? [];
     const otherAdmins = members.filter((m) => m.isAdmin === 1 && m.userId !== me.id);
@@ -251,9 +276,7 @@ export type RoomFlag = "mute" | "unmute" | "pin" | "unpin";
 /** POST /rooms/:id/mute|unmute|pin|unpin (§4.9): idempotent. */
 export async function setRoomFlag(ctx: AppContext, me: number, roomId: number | null, flag: RoomFlag): Promise<RoomView> {
   return transact(ctx, async (tx, after) => {
-    const room = roomId === null ? undefined : await findRoom(tx, roomId);
-    const member = room ? await membership(tx, room.id, me) : undefined;
-    if (!room || !member) throw notFound("Chat not found");
+    const { room, member } = await accessRoom(tx, roomId, me, { denied: () => notFound("Chat not found") });
     const key = `${flag.replace(/^un/, "")}_${room.id}`;
     const now = Date.now();
     if (flag === "mute" || flag === "pin") {

@@ -1,13 +1,15 @@
 // Reads of rooms, memberships and per-viewer room state (§4.1–§4.12, §9.4). Every list is built
 // with a fixed number of queries, whatever its length.
-import { sql, type Expression } from "kysely";
-import { countRows } from "../../db/count.js";
+import { sql } from "kysely";
+import { countRows, pageAndCount, SYNC_LIMIT } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
-import { prepared } from "../../db/prepared.js";
 import type { RoomRow, RoomUserRow } from "../../db/schema.js";
 import type { Dialect } from "../../db/index.js";
 import { matchesIgnoringCase } from "../../db/text.js";
+import { notFound } from "../../http/errors.js";
+import { notHiddenFrom } from "../messages/queries.js";
 import { whoKnowsWhom } from "../users/queries.js";
+import { accessRoom } from "./access.js";
 import { roomView, type Member, type RoomView, type ViewerFlags } from "./views.js";
 
 export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> =>
@@ -15,9 +17,6 @@ export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> =>
 
 export const membership = (db: Db, roomId: number, userId: number): Promise<RoomUserRow | undefined> =>
   db.selectFrom("roomUsers").selectAll().where("roomId", "=", roomId).where("userId", "=", userId).executeTakeFirst();
-
-export const memberIds = async (db: Db, roomId: number): Promise<number[]> =>
-  (await db.selectFrom("roomUsers").select("userId").where("roomId", "=", roomId).orderBy("id").execute()).map((r) => r.userId);
 
 /** Members (with their users) of each room, in joining order. */
 export async function membersOf(db: Db, roomIds: number[]): Promise<Map<number, Member[]>> {
@@ -66,17 +65,7 @@ export async function unreadCounts(db: Db, opts: { roomIds: number[]; userIds?: 
         ),
       ),
     )
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("messageExceptions as e")
-            .select("e.id")
-            .whereRef("e.messageId", "=", "m.id")
-            .whereRef("e.userId", "=", "ru.userId")
-            .where("e.kind", "=", "hidden"),
-        ),
-      ),
-    )
+    .where((eb) => notHiddenFrom(eb, eb.ref("m.id"), eb.ref("ru.userId")))
     .groupBy(["ru.roomId", "ru.userId"]);
   if (opts.userIds) q = q.where("ru.userId", "in", opts.userIds);
   for (const r of await q.execute()) out.set(pairKey(r.roomId, r.userId), Number(r.n));
@@ -119,6 +108,12 @@ export async function roomViewFor(db: Db, teamMode: boolean, room: RoomRow, view
   return (await roomViews(db, teamMode, [room], viewerId))[0];
 }
 
+/** §4.4 room detail for a member (deleted rooms too; a private room needs both members), else 404. */
+export async function roomDetail(db: Db, teamMode: boolean, roomId: number | null, me: number): Promise<RoomView> {
+  const { room } = await accessRoom(db, roomId, me, { denied: () => notFound("Chat not found"), withPeer: true });
+  return roomViewFor(db, teamMode, room, me);
+}
+
 /** The room as each of its current members sees it (for NEW_ROOM / UPDATE_ROOM / DELETE_ROOM). */
 export async function roomViewsForMembers(db: Db, teamMode: boolean, room: RoomRow): Promise<Map<number, RoomView>> {
   const members = (await membersOf(db, [room.id])).get(room.id) ?? [];
@@ -140,17 +135,7 @@ export async function listRooms(db: Db, me: number, opts: { page: number; keywor
     .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
     .where("r.deleted", "=", 0);
   if (opts.keyword) q = q.where(matchesIgnoringCase("r.name", opts.keyword, opts.dialect, "prefix"));
-  const [rows, total] = await Promise.all([
-    q
-      .selectAll("r")
-      .orderBy("r.createdAt")
-      .orderBy("r.id")
-      .limit(PAGING_LIMIT)
-      .offset((opts.page - 1) * PAGING_LIMIT)
-      .execute(),
-    countRows(q),
-  ]);
-  return { rows, count: total };
+  return pageAndCount(q.selectAll("r").orderBy("r.createdAt").orderBy("r.id"), { page: opts.page, limit: PAGING_LIMIT });
 }
 
 /** The non-deleted private room of exactly `a` and `b` (room API-key bots may be in it too). */
@@ -176,25 +161,13 @@ export async function privateRoomOf(db: Db, a: number, b: number): Promise<RoomR
     .executeTakeFirst();
 }
 
-export const SYNC_LIMIT = 100;
-
 /** §4.11: rooms the caller is in that changed (or whose mute/pin changed) after `since`. */
 export async function roomsModifiedSince(db: Db, me: number, since: number, page: number) {
   const q = db
     .selectFrom("rooms as r")
     .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
     .where((eb) => eb.or([eb("r.modifiedAt", ">", since), eb("ru.settingsModifiedAt", ">", since), eb("ru.createdAt", ">", since)]));
-  const [rows, total] = await Promise.all([
-    q
-      .selectAll("r")
-      .orderBy("r.modifiedAt")
-      .orderBy("r.id")
-      .limit(SYNC_LIMIT)
-      .offset((page - 1) * SYNC_LIMIT)
-      .execute(),
-    countRows(q),
-  ]);
-  return { rows, count: total };
+  return pageAndCount(q.selectAll("r").orderBy("r.modifiedAt").orderBy("r.id"), { page, limit: SYNC_LIMIT });
 }
 
 export const GROUP_ROOMS_LIMIT = 20;
@@ -230,50 +203,6 @@ export async function unreadByRoom(db: Db, me: number): Promise<Array<{ roomId: 
   return ids.map((roomId) => ({ roomId, unreadCount: counts.get(pairKey(roomId, me)) ?? 0 })).filter((r) => r.unreadCount > 0);
 }
 
-/** In a private room: whether `me` blocked the other (human) member — one query. */
-export async function blocksPrivatePeer(db: Db, room: RoomRow, me: number): Promise<boolean> {
-  if (room.type !== "private") return false;
-  return (await blockedPeer(db, { roomId: room.id, me })).length > 0;
-}
-const blockedPeerOf = (db: Db, roomId: number | Expression<number>, me: number) =>
-  db
-    .selectFrom("roomUsers as peer")
-    .innerJoin("users as u", "u.id", "peer.userId")
-    .innerJoin("blocks as b", (j) => j.onRef("b.blockedId", "=", "peer.userId").on("b.userId", "=", me))
-    .select("peer.userId")
-    .where("peer.roomId", "=", roomId)
-    .where("peer.userId", "!=", me)
-    .where("u.isBot", "=", 0);
-const blockedPeer = prepared((db, a: { roomId: number; me: number }) => blockedPeerOf(db, a.roomId, a.me).limit(1));
-
-/**
- * The room, if `userId` is one of its members, and whether it is a private room where they
- * blocked the other member (blocksPrivatePeer) — one query.
- */
-export async function memberRoom(db: Db, roomId: number, userId: number): Promise<{ room: RoomRow; blocksPeer: boolean } | undefined> {
-  const row = (await roomOfMember(db, { roomId, userId }))[0];
-  if (!row) return undefined;
-  const { blocksPeer, ...room } = row;
-  return { room, blocksPeer: Boolean(blocksPeer) };
-}
-const roomOfMember = prepared((db, a: { roomId: number; userId: number }) =>
-  db
-    .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", a.userId))
-    .selectAll("r")
-    // Only private rooms look for a block (a large group would scan its members).
-    .select((eb) =>
-      eb
-        .case()
-        .when("r.type", "=", "private")
-        .then(eb.exists(blockedPeerOf(db, eb.ref("r.id"), a.userId)))
-        .else(eb.lit(false))
-        .end()
-        .as("blocksPeer"),
-    )
-    .where("r.id", "=", a.roomId),
-);
-
 /** In a private room: the other human member's id (undefined for groups or lone members). */
 export async function privatePeer(db: Db, room: RoomRow, me: number): Promise<number | undefined> {
   if (room.type !== "private") return undefined;
@@ -287,23 +216,6 @@ export async function privatePeer(db: Db, room: RoomRow, me: number): Promise<nu
     .orderBy("ru.id")
     .executeTakeFirst();
   return peer?.userId;
-}
-
-/**
- * §4.17 access rule for a room's webhooks and API keys: the user is a member and (an admin,
- * or the room is private). The room when allowed, else undefined (unknown rooms included).
- */
-export async function integrationRoom(db: Db, roomId: number, userId: number): Promise<RoomRow | undefined> {
-  const row = await db
-    .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", userId))
-    .selectAll("r")
-    .select("ru.isAdmin as memberIsAdmin")
-    .where("r.id", "=", roomId)
-    .executeTakeFirst();
-  if (!row || (row.memberIsAdmin !== 1 && row.type !== "private")) return undefined;
-  const { memberIsAdmin: _, ...room } = row;
-  return room;
 }
 
 /**

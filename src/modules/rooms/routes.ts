@@ -6,19 +6,17 @@ import { IdParams, IntText, MsText, model, op } from "../../http/openapi.js";
 import { Envelope, ListPage, Nullable, ok, pageOf, positiveInt, requiredNumber, SyncPage, syncPage } from "../../http/schema.js";
 import { findUser } from "../users/queries.js";
 import { createRoom, deleteRoom, leaveRoom, ROOM_ACTIONS, setRoomFlag, updateRoom, type RoomFlag } from "./actions.js";
+import { SYNC_LIMIT } from "../../db/count.js";
 import {
-  findRoom,
   GROUP_ROOMS_LIMIT,
   groupRooms,
   listRooms,
-  membersOf,
-  membership,
   PAGING_LIMIT,
   privateRoomOf,
+  roomDetail,
   roomsModifiedSince,
   roomViewFor,
   roomViews,
-  SYNC_LIMIT,
   unreadByRoom,
 } from "./queries.js";
 import { Room } from "./views.js";
@@ -195,14 +193,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         errors: NOT_FOUND,
       }),
     },
-    async (request) => {
-      const me = request.auth.user.id;
-      const id = positiveInt(request.params.id);
-      const room = id === null ? undefined : await findRoom(ctx.db, id);
-      if (!room || !(await membership(ctx.db, room.id, me))) throw notFound("Chat not found");
-      if (room.type === "private" && ((await membersOf(ctx.db, [room.id])).get(room.id)?.length ?? 0) < 2) throw notFound("Chat not found");
-      return ok({ room: await roomViewFor(ctx.db, ctx.config.teamMode, room, me) });
-    },
+    async (request) => ok({ room: await roomDetail(ctx.db, ctx.config.teamMode, positiveInt(request.params.id), request.auth.user.id) }),
   );
 
   app.put(

@@ -3,7 +3,8 @@ import Type, { type TProperties } from "typebox";
 import type { App } from "../../app.js";
 import { logAccess } from "../../log.js";
 import { model, op } from "../../http/openapi.js";
-import { Message, MessageRecord } from "../messages/views.js";
+import { Message } from "../messages/views.js";
+import { MessageRecord } from "../records/views.js";
 import { Room } from "../rooms/views.js";
 import { User } from "../users/views.js";
 

@@ -1,5 +1,5 @@
 // Reads of users and of who may see whom (§3.5, §3.9, §3.10).
-import { pageWithCount } from "../../db/count.js";
+import { pageAndCount } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import { prepared } from "../../db/prepared.js";
 import type { ExpressionBuilder } from "kysely";
@@ -92,7 +92,8 @@ export async function usersModifiedSince(
 ): Promise<{ list: UserRow[]; count: number }> {
   let q = db.selectFrom("users").where("verified", "=", 1).where("modifiedAt", ">", opts.since);
   if (!opts.teamMode) q = q.where((eb) => eb.or([eb("users.id", "=", opts.requesterId), seenBy(eb, opts.requesterId)]));
-  return pageWithCount(q.selectAll().orderBy("modifiedAt").orderBy("id"), opts.page, opts.limit);
+  const { rows, count } = await pageAndCount(q.selectAll().orderBy("modifiedAt").orderBy("id"), opts);
+  return { list: rows, count };
 }
 
 /** Who hears about a change of `userId`'s profile (§3.7): itself, its contacts in both directions, and room-mates. */

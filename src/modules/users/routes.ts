@@ -1,14 +1,13 @@
 // The caller's account and other users (§3.6–§3.11).
 import Type from "typebox";
 import type { App } from "../../app.js";
+import { SYNC_LIMIT } from "../../db/count.js";
 import { notFound } from "../../http/errors.js";
 import { IntText, IdParams, MsText, model, op } from "../../http/openapi.js";
 import { Envelope, IntId, ok, positiveInt, requiredNumber, SyncPage, syncPage } from "../../http/schema.js";
 import { deleteMe, updateMe } from "./actions.js";
 import { findUser, findVisibleUser, userSettings, usersModifiedSince, whoKnowsWhom } from "./queries.js";
 import { User, userView } from "./views.js";
-
-const SYNC_LIMIT = 100;
 
 const UserSetting = model("UserSetting", Type.Object({
   id: Type.Integer(),

@@ -5,16 +5,14 @@ import { randomAlnum } from "../../crypto.js";
 import type { Db } from "../../db/index.js";
 import type { RoomRow, WebhookRow } from "../../db/schema.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
-import { integrationRoom } from "../rooms/queries.js";
+import { accessRoom } from "../rooms/access.js";
 import { findWebhook } from "./queries.js";
 
 export const NOT_ALLOWED = "User is not in room or he is not admin in this room";
 
 /** §4.17 access check (shared with API keys): the room if `userId` may manage its integrations, else 403. */
 export async function managedRoom(db: Db, roomId: number, userId: number): Promise<RoomRow> {
-  const room = await integrationRoom(db, roomId, userId);
-  if (!room) throw forbidden(NOT_ALLOWED);
-  return room;
+  return (await accessRoom(db, roomId, userId, { asIntegrator: true, denied: () => forbidden(NOT_ALLOWED) })).room;
 }
 
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
