@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import ts from "typescript";
 
-const ROOT = join(import.meta.dirname, "..");
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 const WRITE_METHODS = new Set(["insertInto", "updateTable", "deleteFrom", "replaceInto", "mergeInto"]);
 const RAW_WRITE = /^\s*(insert|update|delete|replace|merge)\b/i;
@@ -113,7 +114,7 @@ function scanPreparedCalls(source: Source, runners: Set<string>): Finding[] {
   return found;
 }
 
-export function directWrites(sources: Source[]): Finding[] {
+function directWrites(sources: Source[]): Finding[] {
   const runners = new Set<string>();
   const found = sources.flatMap((s) => scanFile(s, runners));
   return [...found, ...sources.flatMap((s) => scanPreparedCalls(s, runners))];
