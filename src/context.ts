@@ -44,7 +44,18 @@ export class AfterCommit {
 
 /**
  * Runs `fn` in one transaction; only after it commits are its events published and its
- * follow-up tasks started (a rolled-back write never announces itself).
+ * follow-up tasks started (a rolled-back write never announces itself). Every write goes through
+ * here, except the few listed in docs/architecture.md ("Writes outside `transact`").
+ *
+ * The caller's contract:
+ * - No I/O but the transaction's own queries inside `fn`: no HTTP, no file store, no SMS or push.
+ *   Such work goes before the transaction, or after it through `after.later`, so that a rollback
+ *   never leaves it half done and a slow service never holds the transaction open.
+ * - `fn` must not wait across event-loop turns for anything but its own queries (no timers, no
+ *   `setImmediate`, no promise settled by other work). On SQLite the group commit
+ *   (src/db/groupCommit.ts) runs a batch of transactions on the single writer connection and
+ *   commits them together: while `fn` waits, the whole batch and every write behind it waits
+ *   (and a `transact` awaited inside `fn` queues behind `fn` itself: it never finishes).
  */
 export async function transact<T>(ctx: AppContext, fn: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
   const after = new AfterCommit();

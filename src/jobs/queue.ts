@@ -38,7 +38,7 @@ export const enqueued = new EventEmitter();
 enqueued.setMaxListeners(0);
 
 /** Writes jobs inside the caller's transaction (`tx`): they exist exactly when it commits. */
-export async function enqueueAll(tx: Tx | Db, jobs: NewJob[], opts: EnqueueOptions = {}): Promise<void> {
+export async function enqueueAll(tx: Tx, jobs: NewJob[], opts: EnqueueOptions = {}): Promise<void> {
   if (jobs.length === 0) return;
   const now = Date.now();
   await tx
@@ -59,7 +59,7 @@ export async function enqueueAll(tx: Tx | Db, jobs: NewJob[], opts: EnqueueOptio
   opts.after?.later(async () => void enqueued.emit("jobs"));
 }
 
-export const enqueue = (tx: Tx | Db, kind: string, payload: unknown, opts: EnqueueOptions = {}): Promise<void> =>
+export const enqueue = (tx: Tx, kind: string, payload: unknown, opts: EnqueueOptions = {}): Promise<void> =>
   enqueueAll(tx, [{ kind, payload }], opts);
 
 /**

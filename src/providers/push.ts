@@ -1,5 +1,5 @@
 // Push providers (§7.2): FCM HTTP v1 with a Google service account (FCM_SERVICE_ACCOUNT), or,
-// without one, a log line per push. The FCM message itself is built by the push job.
+// without one, a log line per push. The FCM message itself is built by src/modules/push.
 import { readFileSync } from "node:fs";
 import type { JWT } from "google-auth-library";
 import type { Logger } from "pino";

@@ -1,13 +1,10 @@
 // 'webhook' jobs (§8.1): one per (message, webhook of its room), enqueued by createMessage in its
-// transaction for every message but system messages. Non-2xx answers and network errors are
-// retried by the queue; a target the SSRF guard refuses fails at once.
+// transaction for every message but system messages. What is sent is decided by src/modules/webhooks;
+// this signs it and POSTs it. Non-2xx answers and network errors are retried by the queue; a target
+// the SSRF guard refuses fails at once.
 import { createHmac } from "node:crypto";
 import type { AppContext } from "../../context.js";
-import { findMessage, messageView } from "../../modules/messages/queries.js";
-import { asCopy } from "../../modules/messages/views.js";
-import { findRoom } from "../../modules/rooms/queries.js";
-import { findUser } from "../../modules/users/queries.js";
-import { findWebhook } from "../../modules/webhooks/queries.js";
+import { webhookCall } from "../../modules/webhooks/queries.js";
 import { postJson, RefusedTargetError } from "../../providers/safeHttp.js";
 import { PermanentJobError, type JobHandler } from "../worker.js";
 
@@ -24,20 +21,10 @@ export const webhookSignature = (secret: string, body: string) => `sha256=${crea
 export function webhookHandler(ctx: AppContext, opts: { timeoutMs?: number } = {}): JobHandler {
   return {
     async run(payload: WebhookJob) {
+      const call = await webhookCall(ctx.db, payload.webhookId, payload.messageId);
       // Removed meanwhile: nothing to call.
-      const hook = await findWebhook(ctx.db, payload.webhookId);
-      const message = hook ? await findMessage(ctx.db, payload.messageId) : undefined;
-      if (!hook || !message) return;
-      const [view, fromUser, room] = await Promise.all([
-        messageView(ctx.db, asCopy(message)),
-        findUser(ctx.db, message.fromUserId),
-        findRoom(ctx.db, message.roomId),
-      ]);
-      const body = JSON.stringify({
-        message: view,
-        fromUser: { displayName: fromUser?.displayName ?? null, avatarFileId: fromUser?.avatarFileId ?? 0 },
-        room: { name: room?.name ?? "", avatarFileId: room?.avatarFileId ?? 0 },
-      });
+      if (!call) return;
+      const { hook, body } = call;
       let status: number;
       try {
         ({ status } = await postJson(

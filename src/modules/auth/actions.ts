@@ -65,7 +65,7 @@ export async function requestCode(
 
   const { rebound, ...result } = await transact(ctx, async (tx, after) => {
     const existing = await findDeviceByDeviceId(tx, deviceId);
-    if (existing && existing.tokenHash && existing.tokenExpiredAt !== null && existing.tokenExpiredAt > now && !isBrowser) {
+    if (existing?.tokenHash && existing.tokenExpiredAt !== null && existing.tokenExpiredAt > now && !isBrowser) {
       const owner = await findUser(tx, existing.userId);
       if (owner && owner.verified === 1 && owner.telephoneNumber !== telephoneNumber) {
         throw forbidden("There is already phone number tied to this device");
@@ -146,15 +146,17 @@ export async function verifyCode(
   if (!device) throw notFound("Device not found");
 
   // Every try is counted before the comparison, atomically, so parallel guesses cannot
-  // get past the limit.
-  const counted = await ctx.db
-    .updateTable("users")
-    .set((eb) => ({ verificationAttempts: eb("verificationAttempts", "+", 1) }))
-    .where("id", "=", device.userId)
-    .where("verificationAttempts", "<", MAX_CODE_ATTEMPTS)
-    .where("verificationCodeHash", "is not", null)
-    .returningAll()
-    .executeTakeFirst();
+  // get past the limit. Committed on its own: a wrong code still counts.
+  const counted = await transact(ctx, (tx) =>
+    tx
+      .updateTable("users")
+      .set((eb) => ({ verificationAttempts: eb("verificationAttempts", "+", 1) }))
+      .where("id", "=", device.userId)
+      .where("verificationAttempts", "<", MAX_CODE_ATTEMPTS)
+      .where("verificationCodeHash", "is not", null)
+      .returningAll()
+      .executeTakeFirst(),
+  );
   if (!counted) {
     const user = await findUser(ctx.db, device.userId);
     if (user?.verificationCodeHash && user.verificationAttempts >= MAX_CODE_ATTEMPTS) {
@@ -259,11 +261,11 @@ async function lookUpDevice(ctx: AppContext, token: string, headers: Headers, no
   const changes: Partial<DeviceRow> = deviceFieldsFrom(headers, device);
   if (device.tokenExpiredAt - now < TOKEN_REFRESH_WINDOW_MS) changes.tokenExpiredAt = now + TOKEN_LIFETIME_MS;
   if (Object.keys(changes).length === 0) return { user, device, token };
-  const updated = await ctx.db
-    .updateTable("devices")
-    .set({ ...changes, modifiedAt: now })
-    .where("id", "=", device.id)
-    .returningAll()
-    .executeTakeFirst();
+  // Rare enough for a transaction of its own (BEGIN and COMMIT cost two more round trips on
+  // PostgreSQL): the token cache answers every request in between, and a device reaches this
+  // once per refresh window or when its app reports new device headers.
+  const updated = await transact(ctx, (tx) =>
+    tx.updateTable("devices").set({ ...changes, modifiedAt: now }).where("id", "=", device.id).returningAll().executeTakeFirst(),
+  );
   return { user, device: updated ?? device, token };
 }

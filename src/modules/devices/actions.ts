@@ -1,5 +1,5 @@
 // Changes to a device.
-import type { AppContext } from "../../context.js";
+import { transact, type AppContext } from "../../context.js";
 import type { DeviceRow } from "../../db/schema.js";
 import { notFound } from "../../http/errors.js";
 import { findDevice } from "./queries.js";
@@ -14,6 +14,14 @@ export async function currentDevice(ctx: AppContext, id: number): Promise<Device
 export async function setPushToken(ctx: AppContext, deviceId: number, pushToken: string | undefined): Promise<DeviceRow> {
   if (pushToken === undefined) return currentDevice(ctx, deviceId);
   const now = Date.now();
-  await ctx.db.updateTable("devices").set({ pushToken, modifiedAt: now }).where("id", "=", deviceId).execute();
+  await transact(ctx, (tx) => tx.updateTable("devices").set({ pushToken, modifiedAt: now }).where("id", "=", deviceId).execute());
   return currentDevice(ctx, deviceId);
+}
+
+/** The push service refused `pushToken` for good (§7.2). */
+export async function clearPushToken(ctx: AppContext, deviceId: number, pushToken: string): Promise<void> {
+  // Only the token that was refused: the app may have registered a new one meanwhile.
+  await transact(ctx, (tx) =>
+    tx.updateTable("devices").set({ pushToken: null, modifiedAt: Date.now() }).where("id", "=", deviceId).where("pushToken", "=", pushToken).execute(),
+  );
 }

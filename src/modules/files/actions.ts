@@ -86,25 +86,28 @@ function storageFailure(ctx: AppContext, err: unknown, what: string): unknown {
 /** Creates or refreshes the caller's upload (its id); 403 when another user holds the clientId, 409 while it is verified. */
 async function touchUpload(ctx: AppContext, userId: number, clientId: string): Promise<number> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const now = Date.now();
-    await ctx.db
-      .insertInto("uploads")
-      .values({ clientId, userId, status: "open", createdAt: now, modifiedAt: now })
-      .onConflict((oc) => oc.column("clientId").doNothing())
-      .execute();
-    const updated = await ctx.db
-      .updateTable("uploads")
-      .set({ modifiedAt: now })
-      .where("clientId", "=", clientId)
-      .where("userId", "=", userId)
-      .where("status", "=", "open")
-      .returning("id")
-      .executeTakeFirst();
-    if (updated) return Number(updated.id);
-    const row = await findUpload(ctx.db, clientId);
-    if (!row) continue; // swept between the two statements
-    if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
-    throw conflict("The upload is being verified");
+    const id = await transact(ctx, async (tx) => {
+      const now = Date.now();
+      await tx
+        .insertInto("uploads")
+        .values({ clientId, userId, status: "open", createdAt: now, modifiedAt: now })
+        .onConflict((oc) => oc.column("clientId").doNothing())
+        .execute();
+      const updated = await tx
+        .updateTable("uploads")
+        .set({ modifiedAt: now })
+        .where("clientId", "=", clientId)
+        .where("userId", "=", userId)
+        .where("status", "=", "open")
+        .returning("id")
+        .executeTakeFirst();
+      if (updated) return Number(updated.id);
+      const row = await findUpload(tx, clientId);
+      if (!row) return null; // swept between the two statements (on PostgreSQL each statement reads its own snapshot)
+      if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
+      throw conflict("The upload is being verified");
+    });
+    if (id !== null) return id;
   }
   throw conflict("The upload changed concurrently, try again");
 }
@@ -151,8 +154,10 @@ async function reserveChunk(ctx: AppContext, userId: number, uploadId: number, i
 
 /** Puts a reservation back after the bytes could not be written. */
 async function unreserveChunk(ctx: AppContext, uploadId: number, idx: number, previous: number | null): Promise<void> {
-  if (previous === null) await ctx.db.deleteFrom("uploadChunks").where("uploadId", "=", uploadId).where("idx", "=", idx).execute();
-  else await ctx.db.updateTable("uploadChunks").set({ size: previous }).where("uploadId", "=", uploadId).where("idx", "=", idx).execute();
+  await transact(ctx, async (tx) => {
+    if (previous === null) await tx.deleteFrom("uploadChunks").where("uploadId", "=", uploadId).where("idx", "=", idx).execute();
+    else await tx.updateTable("uploadChunks").set({ size: previous }).where("uploadId", "=", uploadId).where("idx", "=", idx).execute();
+  });
 }
 
 /** §5.1: stores chunk `offset` (an index) of the caller's upload; answers the indexes received so far. */
@@ -192,35 +197,40 @@ export async function uploadedChunks(ctx: AppContext, userId: number, clientId: 
 /** Marks the caller's open upload as verifying (its id); exactly one concurrent verify wins. */
 async function claimUpload(ctx: AppContext, userId: number, clientId: string): Promise<number> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const claimed = await ctx.db
-      .updateTable("uploads")
-      .set({ status: "verifying", modifiedAt: Date.now() })
-      .where("clientId", "=", clientId)
-      .where("userId", "=", userId)
-      .where("status", "=", "open")
-      .returning("id")
-      .executeTakeFirst();
-    if (claimed) return Number(claimed.id);
-    const row = await findUpload(ctx.db, clientId);
-    if (!row) {
-      if (await findFileByClientId(ctx.db, clientId)) throw conflict("File with that clientId already exists");
-      throw new HttpError(410, "Not all chunks are uploaded");
-    }
-    if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
-    if (row.status === "verifying") throw conflict("The upload is being verified");
-    // reopened by a verify that just failed: try again
+    const id = await transact(ctx, async (tx) => {
+      const claimed = await tx
+        .updateTable("uploads")
+        .set({ status: "verifying", modifiedAt: Date.now() })
+        .where("clientId", "=", clientId)
+        .where("userId", "=", userId)
+        .where("status", "=", "open")
+        .returning("id")
+        .executeTakeFirst();
+      if (claimed) return Number(claimed.id);
+      const row = await findUpload(tx, clientId);
+      if (!row) {
+        if (await findFileByClientId(tx, clientId)) throw conflict("File with that clientId already exists");
+        throw new HttpError(410, "Not all chunks are uploaded");
+      }
+      if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
+      if (row.status === "verifying") throw conflict("The upload is being verified");
+      return null; // reopened by a verify that just failed: try again
+    });
+    if (id !== null) return id;
   }
   throw conflict("The upload is being verified");
 }
 
 async function releaseUpload(ctx: AppContext, userId: number, clientId: string): Promise<void> {
-  await ctx.db
-    .updateTable("uploads")
-    .set({ status: "open", modifiedAt: Date.now() })
-    .where("clientId", "=", clientId)
-    .where("userId", "=", userId)
-    .where("status", "=", "verifying")
-    .execute();
+  await transact(ctx, (tx) =>
+    tx
+      .updateTable("uploads")
+      .set({ status: "open", modifiedAt: Date.now() })
+      .where("clientId", "=", clientId)
+      .where("userId", "=", userId)
+      .where("status", "=", "verifying")
+      .execute(),
+  );
 }
 
 /** Width and height of an image file (orientation applied); null when it cannot be read. */
@@ -369,13 +379,16 @@ export async function verifyUpload(ctx: AppContext, userId: number, input: Verif
 export async function sweepIdleUploads(ctx: AppContext, now = Date.now()): Promise<{ uploads: number; orphans: number }> {
   const store = storeFor(ctx.config);
   const cutoff = now - UPLOAD_IDLE_MS;
-  await ctx.db
-    .updateTable("uploads")
-    .set({ status: "open" })
-    .where("status", "=", "verifying")
-    .where("modifiedAt", "<", now - VERIFY_STALE_MS)
-    .execute();
-  const idle = await ctx.db.deleteFrom("uploads").where("modifiedAt", "<", cutoff).returning(["clientId", "userId"]).execute();
+  const idle = await transact(ctx, async (tx) => {
+    await tx
+      .updateTable("uploads")
+      .set({ status: "open" })
+      .where("status", "=", "verifying")
+      .where("modifiedAt", "<", now - VERIFY_STALE_MS)
+      .execute();
+    return tx.deleteFrom("uploads").where("modifiedAt", "<", cutoff).returning(["clientId", "userId"]).execute();
+  });
+  // The chunks go once their rows are gone: a chunk without a row is an orphan the sweep removes.
   for (const u of idle) await store.deletePrefix(chunkPrefix(Number(u.userId), u.clientId));
 
   let orphans = 0;

@@ -11,6 +11,7 @@ import { isOperator, recordAudit, type Actor } from "../audit/actions.js";
 import { accessRoom } from "./access.js";
 import { findRoom, membersOf, privateRoomOf, roomViewFor, roomViewsForMembers } from "./queries.js";
 import type { Member, RoomView } from "./views.js";
+import { roomSettingKey } from "./userSettings.js";
 
 export interface NewRoomInput {
   name?: string;
@@ -277,9 +278,10 @@ export type RoomFlag = "mute" | "unmute" | "pin" | "unpin";
 export async function setRoomFlag(ctx: AppContext, me: number, roomId: number | null, flag: RoomFlag): Promise<RoomView> {
   return transact(ctx, async (tx, after) => {
     const { room, member } = await accessRoom(tx, roomId, me, { denied: () => notFound("Chat not found") });
-    const key = `${flag.replace(/^un/, "")}_${room.id}`;
+    const on = flag === "mute" || flag === "pin";
+    const key = roomSettingKey(on ? flag : flag === "unmute" ? "mute" : "pin", room.id);
     const now = Date.now();
-    if (flag === "mute" || flag === "pin") {
+    if (on) {
       await tx
         .insertInto("userSettings")
         .values({ userId: me, key, value: "true", createdAt: now, modifiedAt: now })

@@ -11,6 +11,7 @@ import { notHiddenFrom } from "../messages/queries.js";
 import { whoKnowsWhom } from "../users/queries.js";
 import { accessRoom } from "./access.js";
 import { roomView, type Member, type RoomView, type ViewerFlags } from "./views.js";
+import { roomSettingKey } from "./userSettings.js";
 
 export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> =>
   db.selectFrom("rooms").selectAll().where("id", "=", id).executeTakeFirst();
@@ -33,7 +34,8 @@ export async function membersOf(db: Db, roomIds: number[]): Promise<Map<number, 
   return out;
 }
 
-const pairKey = (roomId: number, userId: number) => `${roomId}:${userId}`;
+/** The key of a (room, member) pair in the maps `unreadCounts` returns. */
+export const pairKey = (roomId: number, userId: number) => `${roomId}:${userId}`;
 
 /**
  * Unread counts (§9.4) for every (room, member) pair selected: messages at or after the join
@@ -72,18 +74,18 @@ export async function unreadCounts(db: Db, opts: { roomIds: number[]; userIds?: 
   return out;
 }
 
-/** mute_<roomId> / pin_<roomId> settings of the given users for the given rooms. */
+/** The mute and pin settings of the given users for the given rooms, as `<userId>:<key>`. */
 async function roomSettings(db: Db, userIds: number[], roomIds: number[]): Promise<Set<string>> {
   if (userIds.length === 0 || roomIds.length === 0) return new Set();
-  const keys = roomIds.flatMap((id) => [`mute_${id}`, `pin_${id}`]);
+  const keys = roomIds.flatMap((id) => [roomSettingKey("mute", id), roomSettingKey("pin", id)]);
   const rows = await db.selectFrom("userSettings").select(["userId", "key"]).where("userId", "in", userIds).where("key", "in", keys).execute();
   return new Set(rows.map((r) => `${r.userId}:${r.key}`));
 }
 
 function flagsOf(settings: Set<string>, unread: Map<string, number>, roomId: number, userId: number): ViewerFlags {
   return {
-    muted: settings.has(`${userId}:mute_${roomId}`),
-    pinned: settings.has(`${userId}:pin_${roomId}`),
+    muted: settings.has(`${userId}:${roomSettingKey("mute", roomId)}`),
+    pinned: settings.has(`${userId}:${roomSettingKey("pin", roomId)}`),
     unreadCount: unread.get(pairKey(roomId, userId)) ?? 0,
   };
 }
