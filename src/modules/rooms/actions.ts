@@ -131,7 +131,6 @@ async function administeredRoom(tx: Tx, roomId: number | null, me: Actor, privat
 /** What one PUT /rooms/:id action works with. */
 interface ActionScope {
   ctx: AppContext;
-  tx: Tx;
   me: Actor;
   room: RoomRow;
   input: UpdateRoomInput;
@@ -146,59 +145,59 @@ interface ActionScope {
 
 const names = (users: UserRow[]) => users.map(displayName).join(", ");
 const picked = (s: ActionScope, keep: (m: Member) => boolean) => s.ids.map((id) => s.byId.get(id)).filter((m): m is Member => m !== undefined && keep(m));
-const setAdmin = (s: ActionScope, members: Member[], isAdmin: 0 | 1) =>
-  s.tx.updateTable("roomUsers").set({ isAdmin, modifiedAt: s.now }).where("roomId", "=", s.room.id).where("userId", "in", members.map((m) => m.userId)).execute();
+const setAdmin = (tx: Tx, s: ActionScope, members: Member[], isAdmin: 0 | 1) =>
+  tx.updateTable("roomUsers").set({ isAdmin, modifiedAt: s.now }).where("roomId", "=", s.room.id).where("userId", "in", members.map((m) => m.userId)).execute();
 
 /** §4.6, one handler per action; each returns the users it removed from the room. */
-const ROOM_ACTION_HANDLERS: Record<RoomAction, (s: ActionScope) => Promise<number[]>> = {
-  async addGroupUsers(s) {
-    const users = await namedUsers(s.ctx, s.tx, s.me, s.ids, "Users");
+const ROOM_ACTION_HANDLERS: Record<RoomAction, (tx: Tx, s: ActionScope) => Promise<number[]>> = {
+  async addGroupUsers(tx: Tx, s: ActionScope) {
+    const users = await namedUsers(s.ctx, tx, s.me, s.ids, "Users");
     const added = users.filter((u) => !s.byId.has(u.id));
-    await addMembers(s.tx, s.room, added.map((u) => u.id), new Set(), s.now);
+    await addMembers(tx, s.room, added.map((u) => u.id), new Set(), s.now);
     if (added.length) await s.system("added_group_members", `${actorName(s.me)} added ${names(added)} to the group`, added);
     return [];
   },
-  async removeGroupUsers(s) {
+  async removeGroupUsers(tx: Tx, s: ActionScope) {
     // Members remove members; an operator may remove admins too, as long as one stays.
     const gone = picked(s, (m) => m.isAdmin !== 1 || isOperator(s.me));
     if (gone.some((m) => m.isAdmin === 1) && !s.members.some((m) => m.isAdmin === 1 && !gone.includes(m))) {
       throw badRequest("At least one admin should be in the group");
     }
     if (gone.length === 0) return [];
-    await s.tx.deleteFrom("roomUsers").where("roomId", "=", s.room.id).where("userId", "in", gone.map((m) => m.userId)).execute();
+    await tx.deleteFrom("roomUsers").where("roomId", "=", s.room.id).where("userId", "in", gone.map((m) => m.userId)).execute();
     await s.system("removed_group_members", `${actorName(s.me)} removed ${names(gone.map((m) => m.user))} from the group`, gone.map((m) => m.user));
     return gone.map((m) => m.userId);
   },
-  async addGroupAdmins(s) {
+  async addGroupAdmins(tx: Tx, s: ActionScope) {
     const promoted = picked(s, (m) => m.isAdmin !== 1);
     if (promoted.length) {
-      await setAdmin(s, promoted, 1);
+      await setAdmin(tx, s, promoted, 1);
       await s.system("added_group_admins", `${actorName(s.me)} added ${names(promoted.map((m) => m.user))} as admin(s)`, promoted.map((m) => m.user));
     }
     return [];
   },
-  async removeGroupAdmins(s) {
+  async removeGroupAdmins(tx: Tx, s: ActionScope) {
     const demoted = picked(s, (m) => m.isAdmin === 1);
     if (!s.members.some((m) => m.isAdmin === 1 && !demoted.includes(m))) throw badRequest("At least one admin should be in the group");
     if (demoted.length) {
-      await setAdmin(s, demoted, 0);
+      await setAdmin(tx, s, demoted, 0);
       await s.system("removed_group_admins", `${actorName(s.me)} removed ${names(demoted.map((m) => m.user))} from admin(s)`, demoted.map((m) => m.user));
     }
     return [];
   },
-  async changeGroupName(s) {
+  async changeGroupName(tx: Tx, s: ActionScope) {
     const name = visibleName(s.input.name ?? "");
     if (name && name !== s.room.name) {
-      await s.tx.updateTable("rooms").set({ name }).where("id", "=", s.room.id).execute();
+      await tx.updateTable("rooms").set({ name }).where("id", "=", s.room.id).execute();
       await s.system("updated_group_name", "Updated room name");
     }
     return [];
   },
-  async changeGroupAvatar(s) {
+  async changeGroupAvatar(tx: Tx, s: ActionScope) {
     const { avatarFileId } = s.input;
     if (avatarFileId !== undefined && avatarFileId !== s.room.avatarFileId) {
-      await claimAvatar(s.ctx, s.tx, s.me, avatarFileId);
-      await s.tx.updateTable("rooms").set({ avatarFileId }).where("id", "=", s.room.id).execute();
+      await claimAvatar(s.ctx, tx, s.me, avatarFileId);
+      await tx.updateTable("rooms").set({ avatarFileId }).where("id", "=", s.room.id).execute();
       await s.system("updated_group_avatar", "Updated room avatar");
     }
     return [];
@@ -220,7 +219,7 @@ export async function updateRoom(ctx: AppContext, me: Actor, roomId: number | nu
       if (sender) await createSystemMessage(tx, after, room, sender, type, text, users.map((u) => ({ id: u.id, name: displayName(u) })));
     };
     const byId = new Map(members.map((m) => [m.userId, m]));
-    const removed = await ROOM_ACTION_HANDLERS[action]({ ctx, tx, me, room, input, members, byId, ids: [...new Set(input.userIds ?? [])], now, system });
+    const removed = await ROOM_ACTION_HANDLERS[action](tx, { ctx, me, room, input, members, byId, ids: [...new Set(input.userIds ?? [])], now, system });
 
     const count = (await membersOf(tx, [room.id])).get(room.id)?.length ?? 0;
     await tx
