@@ -2,7 +2,7 @@
 // non-admin member of the room while the key exists.
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import { newToken, sha256Hex } from "../../crypto.js";
-import type { Tx } from "../../db/index.js";
+import type { Db, Tx } from "../../db/index.js";
 import type { RoomRow } from "../../db/schema.js";
 import { badRequest, notFound } from "../../http/errors.js";
 import { visibleName } from "../../names.js";
@@ -10,7 +10,7 @@ import { findRoom, roomViewsForMembers } from "../rooms/queries.js";
 import { userUpdateAudience } from "../users/queries.js";
 import { userView } from "../users/views.js";
 import { managedRoom } from "../webhooks/actions.js";
-import { apiKeyWithBot, findApiKey } from "./queries.js";
+import { apiKeysOfRoom, apiKeyWithBot, findApiKey } from "./queries.js";
 import type { ApiKeyWithBot } from "./views.js";
 
 function checkedName(displayName: string): string {
@@ -24,6 +24,11 @@ async function roomChanged(ctx: AppContext, tx: Tx, after: AfterCommit, room: Ro
   await tx.updateTable("rooms").set({ modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
   const fresh = (await findRoom(tx, room.id))!;
   for (const [userId, view] of await roomViewsForMembers(tx, ctx.config.teamMode, fresh)) after.emit({ userIds: [userId], data: { type: "UPDATE_ROOM", room: view } });
+}
+
+/** GET /api-keys/roomId/:roomId. */
+export async function listApiKeys(db: Db, roomId: number, userId: number): Promise<ApiKeyWithBot[]> {
+  return apiKeysOfRoom(db, (await managedRoom(db, roomId, userId)).id);
 }
 
 /** POST /api-keys/roomId/:roomId: bot user + key + non-admin membership; UPDATE_ROOM to members. */

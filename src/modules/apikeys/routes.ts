@@ -3,9 +3,8 @@ import Type from "typebox";
 import type { App } from "../../app.js";
 import { IdParams, op } from "../../http/openapi.js";
 import { Envelope, ok, pathId } from "../../http/schema.js";
-import { createApiKey, deleteApiKey, updateApiKey } from "./actions.js";
-import { managedRoom, NOT_ALLOWED } from "../webhooks/actions.js";
-import { apiKeysOfRoom } from "./queries.js";
+import { createApiKey, deleteApiKey, listApiKeys, updateApiKey } from "./actions.js";
+import { NOT_ALLOWED } from "../webhooks/actions.js";
 import { ApiKey, apiKeyView } from "./views.js";
 
 const NameBody = Type.Object({ displayName: Type.String({ maxLength: 256 }) });
@@ -34,8 +33,7 @@ export default async function apiKeyRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const room = await managedRoom(ctx.db, pathId(request.params.roomId, "roomId"), request.auth.user.id);
-      return ok({ apiKeys: (await apiKeysOfRoom(ctx.db, room.id)).map(apiKeyView) });
+      return ok({ apiKeys: (await listApiKeys(ctx.db, pathId(request.params.roomId, "roomId"), request.auth.user.id)).map(apiKeyView) });
     },
   );
 

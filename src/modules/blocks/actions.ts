@@ -4,14 +4,13 @@ import { transact, type AppContext } from "../../context.js";
 import type { Db } from "../../db/index.js";
 import type { BlockRow } from "../../db/schema.js";
 import { badRequest, notFound } from "../../http/errors.js";
-import { findRoom, membership } from "../rooms/queries.js";
+import { accessRoom } from "../rooms/access.js";
 import { findUser } from "../users/queries.js";
 import { findBlock, peerBlock } from "./queries.js";
 
 /** GET /blocks/rooms/:roomId: 404 unless the caller is a member; then the block of the private peer or null. */
 export async function roomBlock(db: Db, roomId: number, userId: number): Promise<BlockRow | null> {
-  const room = (await membership(db, roomId, userId)) ? await findRoom(db, roomId) : undefined;
-  if (!room) throw notFound("Chat not found");
+  const { room } = await accessRoom(db, roomId, userId, { denied: () => notFound("Chat not found") });
   return peerBlock(db, room, userId);
 }
 

@@ -2,7 +2,8 @@
 // room, fileId/thumbId of a message): naming a file must not become a way to read it or to
 // publish someone else's file, nor claim an id that is not a finished upload yet.
 import type { Db, Dialect } from "../../db/index.js";
-import { badRequest } from "../../http/errors.js";
+import type { FileRow } from "../../db/schema.js";
+import { badRequest, notFound } from "../../http/errors.js";
 import { isUserImage, readableBy } from "./queries.js";
 
 /**
@@ -33,4 +34,18 @@ export async function checkFileClaims(db: Db, dialect: Dialect, userId: number, 
   const usable = new Set(rows.map((r) => r.id));
   const refused = named.find(([, id]) => !usable.has(id as number));
   if (refused) throw badRequest(`Invalid ${refused[0]}`);
+}
+
+/**
+ * A download (§13a.6): `file` if `userId` may read it — its uploader, or a reader of a message
+ * or a public picture that names it (readableBy); null `userId` (downloads without
+ * FILES_REQUIRE_AUTH) reads every file. Otherwise 404, as for a missing file.
+ */
+export async function downloadableFile(db: Db, dialect: Dialect, userId: number | null, file: FileRow | undefined): Promise<FileRow> {
+  const missing = () => notFound("File not found");
+  if (!file) throw missing();
+  if (userId === null || file.userId === userId) return file;
+  const readable = await db.selectFrom("files as f").select("f.id").where("f.id", "=", file.id).where((eb) => readableBy(eb, dialect, userId)).executeTakeFirst();
+  if (!readable) throw missing();
+  return file;
 }

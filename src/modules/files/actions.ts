@@ -13,7 +13,8 @@ import { createHash } from "node:crypto";
 import { transact, type AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
 import { isUniqueViolation } from "../../db/errors.js";
-import { MAX_INT32, type FileRow } from "../../db/schema.js";
+import type { Tx } from "../../db/index.js";
+import { MAX_INT32, type FileRow, type UploadsTable } from "../../db/schema.js";
 import { HttpError, badRequest, conflict, forbidden, notFound } from "../../http/errors.js";
 import { StoreUnavailableError, storeFor, type FileStore } from "../../storage/index.js";
 import { findFileByClientId, findUpload } from "./queries.js";
@@ -83,33 +84,48 @@ function storageFailure(ctx: AppContext, err: unknown, what: string): unknown {
   return err instanceof Error ? Object.assign(err, { message: `${err.message} (while ${what})` }) : err;
 }
 
-/** Creates or refreshes the caller's upload (its id); 403 when another user holds the clientId, 409 while it is verified. */
-async function touchUpload(ctx: AppContext, userId: number, clientId: string): Promise<number> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const id = await transact(ctx, async (tx) => {
-      const now = Date.now();
-      await tx
-        .insertInto("uploads")
-        .values({ clientId, userId, status: "open", createdAt: now, modifiedAt: now })
-        .onConflict((oc) => oc.column("clientId").doNothing())
-        .execute();
-      const updated = await tx
-        .updateTable("uploads")
-        .set({ modifiedAt: now })
-        .where("clientId", "=", clientId)
-        .where("userId", "=", userId)
-        .where("status", "=", "open")
-        .returning("id")
-        .executeTakeFirst();
-      if (updated) return Number(updated.id);
-      const row = await findUpload(tx, clientId);
-      if (!row) return null; // swept between the two statements (on PostgreSQL each statement reads its own snapshot)
-      if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
-      throw conflict("The upload is being verified");
-    });
+type UploadStatus = UploadsTable["status"];
+
+/** Moves the caller's upload from `from` to `to` (touching modifiedAt): its id, or undefined when it is not the caller's or not in `from`. */
+const moveUpload = (tx: Tx, userId: number, clientId: string, from: UploadStatus, to: UploadStatus) =>
+  tx
+    .updateTable("uploads")
+    .set({ status: to, modifiedAt: Date.now() })
+    .where("clientId", "=", clientId)
+    .where("userId", "=", userId)
+    .where("status", "=", from)
+    .returning("id")
+    .executeTakeFirst();
+
+/**
+ * Runs `attempt` (one transaction) until it returns an upload id; null means the upload changed
+ * between its statements (on PostgreSQL each statement reads its own snapshot): try again, at
+ * most three times, then 409 `gaveUp`.
+ */
+async function withRetries(ctx: AppContext, gaveUp: string, attempt: (tx: Tx) => Promise<number | null>): Promise<number> {
+  for (let i = 0; i < 3; i++) {
+    const id = await transact(ctx, attempt);
     if (id !== null) return id;
   }
-  throw conflict("The upload changed concurrently, try again");
+  throw conflict(gaveUp);
+}
+
+/** Creates or refreshes the caller's upload (its id); 403 when another user holds the clientId, 409 while it is verified. */
+function touchUpload(ctx: AppContext, userId: number, clientId: string): Promise<number> {
+  return withRetries(ctx, "The upload changed concurrently, try again", async (tx: Tx) => {
+    const now = Date.now();
+    await tx
+      .insertInto("uploads")
+      .values({ clientId, userId, status: "open", createdAt: now, modifiedAt: now })
+      .onConflict((oc) => oc.column("clientId").doNothing())
+      .execute();
+    const touched = await moveUpload(tx, userId, clientId, "open", "open");
+    if (touched) return Number(touched.id);
+    const row = await findUpload(tx, clientId);
+    if (!row) return null; // swept between the two statements
+    if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
+    throw conflict("The upload is being verified");
+  });
 }
 
 export interface ChunkInput {
@@ -195,42 +211,23 @@ export async function uploadedChunks(ctx: AppContext, userId: number, clientId: 
 }
 
 /** Marks the caller's open upload as verifying (its id); exactly one concurrent verify wins. */
-async function claimUpload(ctx: AppContext, userId: number, clientId: string): Promise<number> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const id = await transact(ctx, async (tx) => {
-      const claimed = await tx
-        .updateTable("uploads")
-        .set({ status: "verifying", modifiedAt: Date.now() })
-        .where("clientId", "=", clientId)
-        .where("userId", "=", userId)
-        .where("status", "=", "open")
-        .returning("id")
-        .executeTakeFirst();
-      if (claimed) return Number(claimed.id);
-      const row = await findUpload(tx, clientId);
-      if (!row) {
-        if (await findFileByClientId(tx, clientId)) throw conflict("File with that clientId already exists");
-        throw new HttpError(410, "Not all chunks are uploaded");
-      }
-      if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
-      if (row.status === "verifying") throw conflict("The upload is being verified");
-      return null; // reopened by a verify that just failed: try again
-    });
-    if (id !== null) return id;
-  }
-  throw conflict("The upload is being verified");
+function claimUpload(ctx: AppContext, userId: number, clientId: string): Promise<number> {
+  return withRetries(ctx, "The upload is being verified", async (tx: Tx) => {
+    const claimed = await moveUpload(tx, userId, clientId, "open", "verifying");
+    if (claimed) return Number(claimed.id);
+    const row = await findUpload(tx, clientId);
+    if (!row) {
+      if (await findFileByClientId(tx, clientId)) throw conflict("File with that clientId already exists");
+      throw new HttpError(410, "Not all chunks are uploaded");
+    }
+    if (Number(row.userId) !== userId) throw forbidden("clientId is used by another user's upload");
+    if (row.status === "verifying") throw conflict("The upload is being verified");
+    return null; // reopened by a verify that just failed: try again
+  });
 }
 
 async function releaseUpload(ctx: AppContext, userId: number, clientId: string): Promise<void> {
-  await transact(ctx, (tx) =>
-    tx
-      .updateTable("uploads")
-      .set({ status: "open", modifiedAt: Date.now() })
-      .where("clientId", "=", clientId)
-      .where("userId", "=", userId)
-      .where("status", "=", "verifying")
-      .execute(),
-  );
+  await transact(ctx, (tx) => moveUpload(tx, userId, clientId, "verifying", "open"));
 }
 
 /** Width and height of an image file (orientation applied); null when it cannot be read. */

@@ -62,18 +62,6 @@ export function readableBy(eb: FileScope, dialect: Dialect, userId: number): Exp
   ]);
 }
 
-/** Whether `userId` may download `file` (readableBy). */
-export async function maySeeFile(db: Db, dialect: Dialect, userId: number, file: FileRow): Promise<boolean> {
-  if (file.userId === userId) return true;
-  const row = await db
-    .selectFrom("files as f")
-    .select("f.id")
-    .where("f.id", "=", file.id)
-    .where((eb) => readableBy(eb, dialect, userId))
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** A page of stored files by id, for tools that walk every file (storage migration). */
 export const filesAfter = (db: Db, afterId: number, limit: number) =>
   db.selectFrom("files").select(["id", "clientId", "size", "sha256"]).where("id", ">", afterId).orderBy("id").limit(limit).execute();

@@ -12,7 +12,8 @@ import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
 import { storeFor, type ByteRange } from "../../storage/index.js";
 import { authenticateDevice } from "../auth/actions.js";
 import { SWEEP_INTERVAL_MS, checkClientId, fileKey, sweepIdleUploads, uploadChunk, uploadedChunks, verifyUpload } from "./actions.js";
-import { findFile, findFileByClientId, maySeeFile } from "./queries.js";
+import { downloadableFile } from "./access.js";
+import { findFile, findFileByClientId } from "./queries.js";
 import { File, fileView, publicPath } from "./views.js";
 
 const PREFIXES = ["/api/upload", "/api/uploads"];
@@ -193,10 +194,8 @@ export default async function fileRoutes(app: App): Promise<void> {
     return (await authenticateDevice(ctx, token, request.headers)).user.id;
   }
 
-  async function serve(request: FastifyRequest, reply: FastifyReply, file: FileRow | undefined) {
-    const userId = await downloader(request);
-    // Files the caller may not see are indistinguishable from missing ones.
-    if (!file || (userId !== null && !(await maySeeFile(ctx.db, ctx.dialect, userId, file)))) throw notFound("File not found");
+  async function serve(request: FastifyRequest, reply: FastifyReply, found: FileRow | undefined) {
+    const file = await downloadableFile(ctx.db, ctx.dialect, await downloader(request), found);
     const key = fileKey(file.clientId);
     // The row's size is the stored object's (bytes are written before the row): one request
     // to the store per download, not a stat first.

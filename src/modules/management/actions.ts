@@ -8,6 +8,8 @@ import type { DeviceRow, UserRow } from "../../db/schema.js";
 import type { AdminAuth } from "../../http/auth.js";
 import { forbidden, notFound } from "../../http/errors.js";
 import { recordAudit, type Operator } from "../audit/actions.js";
+import { updateRoom } from "../rooms/actions.js";
+import { membership } from "../rooms/queries.js";
 import { createAccount, type NewAccount } from "../users/actions.js";
 
 const LOGIN_ATTEMPTS = 10;
@@ -89,4 +91,10 @@ export async function renewBotToken(ctx: AppContext, by: Operator, userId: numbe
   // The old token leaves every instance's token cache before the new one is shown.
   await ctx.bus.revoke({ deviceIds: [renewed.device.id] });
   return renewed;
+}
+
+/** DELETE /management/groups/:groupId/:userId: 404 unless `userId` is a member, then the messenger's removeGroupUsers. */
+export async function removeGroupMember(ctx: AppContext, by: Operator, roomId: number, userId: number): Promise<void> {
+  if (!(await membership(ctx.db, roomId, userId))) throw notFound("Member not found");
+  await updateRoom(ctx, by, roomId, { action: "removeGroupUsers", userIds: [userId] });
 }

@@ -8,10 +8,9 @@ import { IdParams, op } from "../../http/openapi.js";
 import { auditPage } from "../audit/queries.js";
 import { logout } from "../auth/actions.js";
 import { createRoom, deleteRoom, updateRoom } from "../rooms/actions.js";
-import { membership } from "../rooms/queries.js";
 import { Room } from "../rooms/views.js";
 import { createAccount, deleteMe, updateMe } from "../users/actions.js";
-import { createBot, operatorOf, renewBotToken, signIn, signOut } from "./actions.js";
+import { createBot, operatorOf, removeGroupMember, renewBotToken, signIn, signOut } from "./actions.js";
 import { accountById, counts, devicesOf, groupById, groupsOf, listAccounts, listGroups } from "./queries.js";
 import { AdminDevice, AdminUser, AuditEntry, Bot, Paged, adminDeviceView, adminUserView, auditEntryView, botView } from "./views.js";
 
@@ -543,8 +542,7 @@ export default async function managementRoutes(app: App): Promise<void> {
     async (request) => {
       const { row } = await group(request.params.groupId);
       const userId = pathId(request.params.userId, "userId");
-      if (!(await membership(ctx.db, row.id, userId))) throw notFound("Member not found");
-      await updateRoom(ctx, operatorOf(request.admin), row.id, { action: "removeGroupUsers", userIds: [userId] });
+      await removeGroupMember(ctx, operatorOf(request.admin), row.id, userId);
       return ok({ removed: { roomId: row.id, userId } });
     },
   );

@@ -4,27 +4,32 @@ import type { Db, Tx } from "../../db/index.js";
 import type { NoteRow, RoomRow, UserRow } from "../../db/schema.js";
 import { forbidden, notFound } from "../../http/errors.js";
 import { createSystemMessage } from "../messages/actions.js";
-import { findRoom, membership } from "../rooms/queries.js";
-import { findNote } from "./queries.js";
+import { accessRoom } from "../rooms/access.js";
+import { findNote, notesOfRoom } from "./queries.js";
 
 export interface NoteInput {
   title: string;
   content: string;
 }
 
-/** Access check: 403 unless `userId` is a member of `roomId` (unknown rooms have no members). */
 /** The 403 message for a non-member (also listed in the API document). */
 export const notParticipant = (doing: string) => `You can't ${doing} because you are not participant in that chat.`;
 
-export async function assertNoteReader(db: Db, roomId: number, userId: number, doing: string): Promise<void> {
-  if (!(await membership(db, roomId, userId))) throw forbidden(notParticipant(doing));
+/** Notes are for members: 403 otherwise (unknown rooms have no members). */
+const noteRoom = async (db: Db, roomId: number, userId: number, doing: string): Promise<RoomRow> =>
+  (await accessRoom(db, roomId, userId, { denied: () => forbidden(notParticipant(doing)) })).room;
+
+/** GET /notes/roomId/:roomId: the room's notes, for members. */
+export async function readableNotes(db: Db, roomId: number, userId: number): Promise<NoteRow[]> {
+  await noteRoom(db, roomId, userId, "see notes");
+  return notesOfRoom(db, roomId);
 }
 
 /** GET /notes/:id access: 404 `Note not found`, then 403 for non-members. */
 export async function readableNote(db: Db, id: number, userId: number): Promise<NoteRow> {
   const note = await findNote(db, id);
   if (!note) throw notFound("Note not found");
-  await assertNoteReader(db, note.roomId, userId, "see note");
+  await noteRoom(db, note.roomId, userId, "see note");
   return note;
 }
 
@@ -32,8 +37,7 @@ const nameOf = (u: Pick<UserRow, "displayName" | "id">) => u.displayName ?? `Use
 
 /** The room a member may change notes of: deleted rooms take no new (system) messages. */
 async function writableRoom(tx: Tx, roomId: number, me: UserRow, doing: string): Promise<RoomRow> {
-  await assertNoteReader(tx, roomId, me.id, doing);
-  const room = (await findRoom(tx, roomId))!;
+  const room = await noteRoom(tx, roomId, me.id, doing);
   if (room.deleted === 1) throw forbidden("Chat is deleted");
   return room;
 }

@@ -3,8 +3,7 @@ import Type from "typebox";
 import type { App } from "../../app.js";
 import { IdParams, op } from "../../http/openapi.js";
 import { Deleted, Envelope, ok, pathId } from "../../http/schema.js";
-import { assertNoteReader, createNote, notParticipant, deleteNote, readableNote, updateNote } from "./actions.js";
-import { notesOfRoom } from "./queries.js";
+import { createNote, notParticipant, deleteNote, readableNote, readableNotes, updateNote } from "./actions.js";
 import { Note, noteView } from "./views.js";
 
 const NOTE_TITLE_MAX = 135;
@@ -37,9 +36,7 @@ export default async function noteRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const roomId = pathId(request.params.roomId, "roomId");
-      await assertNoteReader(ctx.db, roomId, request.auth.user.id, "see notes");
-      return ok({ notes: (await notesOfRoom(ctx.db, roomId)).map(noteView) });
+      return ok({ notes: (await readableNotes(ctx.db, pathId(request.params.roomId, "roomId"), request.auth.user.id)).map(noteView) });
     },
   );
 

@@ -4,7 +4,6 @@ import type { App } from "../../app.js";
 import { badRequest, notFound } from "../../http/errors.js";
 import { IdParams, IntText, MsText, model, op } from "../../http/openapi.js";
 import { Envelope, ListPage, Nullable, ok, pageOf, positiveInt, requiredNumber, SyncPage, syncPage } from "../../http/schema.js";
-import { findUser } from "../users/queries.js";
 import { createRoom, deleteRoom, leaveRoom, ROOM_ACTIONS, setRoomFlag, updateRoom, type RoomFlag } from "./actions.js";
 import { SYNC_LIMIT } from "../../db/count.js";
 import {
@@ -99,7 +98,8 @@ export default async function roomRoutes(app: App): Promise<void> {
     async (request) => {
       const me = request.auth.user.id;
       const other = positiveInt(request.params.userId);
-      const room = other === null || !(await findUser(ctx.db, other)) ? undefined : await privateRoomOf(ctx.db, me, other);
+      // A room's members exist (foreign key): no separate look-up of the other user.
+      const room = other === null ? undefined : await privateRoomOf(ctx.db, me, other);
       if (!room) throw notFound("Chat not found");
       return ok({ room: await roomViewFor(ctx.db, ctx.config.teamMode, room, me) });
     },

@@ -6,13 +6,18 @@ import type { Db } from "../../db/index.js";
 import type { RoomRow, WebhookRow } from "../../db/schema.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
 import { accessRoom } from "../rooms/access.js";
-import { findWebhook } from "./queries.js";
+import { findWebhook, webhooksOfRoom } from "./queries.js";
 
 export const NOT_ALLOWED = "User is not in room or he is not admin in this room";
 
 /** §4.17 access check (shared with API keys): the room if `userId` may manage its integrations, else 403. */
 export async function managedRoom(db: Db, roomId: number, userId: number): Promise<RoomRow> {
   return (await accessRoom(db, roomId, userId, { asIntegrator: true, denied: () => forbidden(NOT_ALLOWED) })).room;
+}
+
+/** GET /webhooks/roomId/:roomId. */
+export async function listWebhooks(db: Db, roomId: number, userId: number): Promise<WebhookRow[]> {
+  return webhooksOfRoom(db, (await managedRoom(db, roomId, userId)).id);
 }
 
 const OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";

@@ -3,8 +3,7 @@ import Type from "typebox";
 import type { App } from "../../app.js";
 import { IdParams, op } from "../../http/openapi.js";
 import { Deleted, Envelope, ok, pathId } from "../../http/schema.js";
-import { createWebhook, deleteWebhook, managedRoom, NOT_ALLOWED, updateWebhook } from "./actions.js";
-import { webhooksOfRoom } from "./queries.js";
+import { createWebhook, deleteWebhook, listWebhooks, NOT_ALLOWED, updateWebhook } from "./actions.js";
 import { Webhook, webhookView } from "./views.js";
 
 const UrlBody = Type.Object({ url: Type.String({ maxLength: 2048 }) });
@@ -33,8 +32,7 @@ export default async function webhookRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const room = await managedRoom(ctx.db, pathId(request.params.roomId, "roomId"), request.auth.user.id);
-      return ok({ webhooks: (await webhooksOfRoom(ctx.db, room.id)).map(webhookView) });
+      return ok({ webhooks: (await listWebhooks(ctx.db, pathId(request.params.roomId, "roomId"), request.auth.user.id)).map(webhookView) });
     },
   );
 
