@@ -40,7 +40,7 @@ export default async function contactRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const found = await syncContacts(ctx, request.auth.user.id, hashesOf(request.body.contacts), request.body.isLastPage ?? false);
+      const found = await syncContacts(ctx, request.auth, hashesOf(request.body.contacts), request.body.isLastPage ?? false);
       // The matches are the caller's contacts now: known (whoKnowsWhom).
       return ok({ list: found.map((u) => userView(u)), count: found.length, limit: CONTACT_SYNC_LIMIT });
     },

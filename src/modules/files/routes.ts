@@ -79,7 +79,7 @@ export default async function fileRoutes(app: App): Promise<void> {
           response: ChunksResponse,
         }),
       },
-      async (request) => ok({ uploadedChunks: await uploadChunk(ctx, request.auth.user.id, request.body) }),
+      async (request) => ok({ uploadedChunks: await uploadChunk(ctx, request.auth, request.body) }),
     );
 
     app.get(
@@ -98,7 +98,7 @@ export default async function fileRoutes(app: App): Promise<void> {
       },
       async (request) => {
         const clientId = request.params.clientId;
-        return ok({ uploadedChunks: await uploadedChunks(ctx, request.auth.user.id, clientId) });
+        return ok({ uploadedChunks: await uploadedChunks(ctx, request.auth, clientId) });
       },
     );
 
@@ -136,7 +136,7 @@ export default async function fileRoutes(app: App): Promise<void> {
       async (request) => {
         const body = request.body;
         // Upstream coerces a numeric hash to a string (which then does not match: 411).
-        const file = await verifyUpload(ctx, request.auth.user.id, { ...body, fileHash: String(body.fileHash) });
+        const file = await verifyUpload(ctx, request.auth, { ...body, fileHash: String(body.fileHash) });
         return ok({ file: fileView(file) });
       },
     );

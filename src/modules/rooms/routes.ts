@@ -55,7 +55,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         response: RoomResponse,
       }),
     },
-    async (request) => ok({ room: await createRoom(ctx, request.auth.user, request.body) }),
+    async (request) => ok({ room: await createRoom(ctx, request.auth, request.body) }),
   );
 
   app.get(
@@ -227,7 +227,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         response: RoomResponse,
       }),
     },
-    async (request) => ok({ room: await updateRoom(ctx, request.auth.user, positiveInt(request.params.id), request.body) }),
+    async (request) => ok({ room: await updateRoom(ctx, request.auth, positiveInt(request.params.id), request.body) }),
   );
 
   app.delete(
@@ -244,7 +244,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         errors: { 403: ["Can't delete private room", "Forbidden"], 404: ["Not found"] },
       }),
     },
-    async (request) => ok({ room: await deleteRoom(ctx, request.auth.user, positiveInt(request.params.id)) }),
+    async (request) => ok({ room: await deleteRoom(ctx, request.auth, positiveInt(request.params.id)) }),
   );
 
   app.post(
@@ -262,7 +262,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         errors: { 400: ["New admin(s) must be defined"], 403: ["Can't leave private room"], 404: ["Not found"] },
       }),
     },
-    async (request) => ok({ room: await leaveRoom(ctx, request.auth.user, positiveInt(request.params.id), request.body.adminUserIds) }),
+    async (request) => ok({ room: await leaveRoom(ctx, request.auth, positiveInt(request.params.id), request.body.adminUserIds) }),
   );
 
   for (const flag of ["mute", "unmute", "pin", "unpin"] as RoomFlag[]) {
@@ -283,7 +283,7 @@ export default async function roomRoutes(app: App): Promise<void> {
       async (request) => {
         const id = positiveInt(request.params.id);
         if (id === null) throw badRequest("id is required");
-        return ok({ room: await setRoomFlag(ctx, request.auth.user.id, id, flag) });
+        return ok({ room: await setRoomFlag(ctx, request.auth, id, flag) });
       },
     );
   }

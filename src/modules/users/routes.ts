@@ -52,7 +52,7 @@ export default async function userRoutes(app: App): Promise<void> {
         response: userResponse,
       }),
     },
-    async (request) => ok({ user: userView(await updateMe(ctx, request.auth.user, request.body)) }),
+    async (request) => ok({ user: userView(await updateMe(ctx, request.auth, request.auth.user, request.body)) }),
   );
 
   app.delete(
@@ -68,7 +68,7 @@ export default async function userRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await deleteMe(ctx, request.auth.user);
+      await deleteMe(ctx, request.auth, request.auth.user);
       return ok({ deleted: true });
     },
   );
