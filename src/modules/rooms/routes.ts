@@ -72,13 +72,13 @@ export default async function roomRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
-      const { rows, count } = await listRooms(ctx.db, me, {
+      const viewerId = request.auth.user.id;
+      const { rows, count } = await listRooms(ctx.db, viewerId, {
         page: pageOf(request.query.page),
         keyword: request.query.keyword?.trim() || undefined,
         dialect: ctx.dialect,
       });
-      return ok({ list: await roomViews(ctx.db, ctx.config.teamMode, rows, me), count, limit: PAGING_LIMIT });
+      return ok({ list: await roomViews(ctx.db, ctx.config.teamMode, rows, viewerId), count, limit: PAGING_LIMIT });
     },
   );
 
@@ -97,11 +97,11 @@ export default async function roomRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
+      const viewerId = request.auth.user.id;
       const other = positiveInt(request.params.userId);
-      const room = other === null || !(await findUser(ctx.db, other)) ? undefined : await privateRoomOf(ctx.db, me, other);
+      const room = other === null || !(await findUser(ctx.db, other)) ? undefined : await privateRoomOf(ctx.db, viewerId, other);
       if (!room) throw notFound("Chat not found");
-      return ok({ room: await roomViewFor(ctx.db, ctx.config.teamMode, room, me) });
+      return ok({ room: await roomViewFor(ctx.db, ctx.config.teamMode, room, viewerId) });
     },
   );
 
@@ -140,11 +140,11 @@ export default async function roomRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
+      const viewerId = request.auth.user.id;
       const since = requiredNumber(request.params.lastUpdate, "lastUpdate");
       const page = syncPage(request.query.page);
-      const { rows, count } = await roomsModifiedSince(ctx.db, me, since, page);
-      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, me);
+      const { rows, count } = await roomsModifiedSince(ctx.db, viewerId, since, page);
+      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, viewerId);
       return ok({ list, rooms: list, limit: SYNC_LIMIT, count, hasNext: count > page * SYNC_LIMIT });
     },
   );
@@ -167,13 +167,13 @@ export default async function roomRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
-      const { rows, count } = await groupRooms(ctx.db, me, {
+      const viewerId = request.auth.user.id;
+      const { rows, count } = await groupRooms(ctx.db, viewerId, {
         dialect: ctx.dialect,
         keyword: request.query.keyword?.trim() || undefined,
         cursor: positiveInt(request.query.cursor) ?? undefined,
       });
-      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, me, false);
+      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, viewerId, false);
       const last = list.at(-1);
       return ok({ groupMessageRoomList: list, count, limit: GROUP_ROOMS_LIMIT, nextCursor: list.length === GROUP_ROOMS_LIMIT && last ? last.id : null });
     },
