@@ -139,25 +139,25 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
   return { message, created: true };
 }
 
-/** §2.6 system message by `actor` (room administration, notes). */
+/** §2.6 system message in the name of `subject` (room administration, notes): the acting user, or one standing in for an operator. */
 export async function createSystemMessage(
   tx: Tx,
   after: AfterCommit,
   room: RoomRow,
-  actor: { id: number; displayName: string | null },
+  subject: { id: number; displayName: string | null },
   type: string,
   text: string,
   objects: Array<{ id: number; name: string }> = [],
 ): Promise<MessageRow> {
   const body = {
     text,
-    subject: actor.displayName ?? "",
-    subjectId: actor.id,
+    subject: subject.displayName ?? "",
+    subjectId: subject.id,
     type,
     objects: objects.map((o) => o.name),
     objectIds: objects.map((o) => o.id),
   };
-  return (await createMessage(tx, after, { room, fromUserId: actor.id, fromDeviceId: null, type: "system", body })).message;
+  return (await createMessage(tx, after, { room, fromUserId: subject.id, fromDeviceId: null, type: "system", body })).message;
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s]+|\bwww\.[^\s]+\.[a-z]{2,}/i;
