@@ -6,7 +6,7 @@ import type { AppContext } from "./context.js";
 import { hashPassword } from "./crypto.js";
 import { HttpError } from "./http/errors.js";
 import { pageOf, positiveInt } from "./http/schema.js";
-import type { Operator } from "./modules/audit/actions.js";
+import type { Operator } from "./actor.js";
 import { logout } from "./modules/auth/actions.js";
 import { createBot } from "./modules/management/actions.js";
 import { accountById, counts, devicesOf, listAccounts } from "./modules/management/queries.js";
@@ -84,7 +84,7 @@ export async function runAdminCommand(ctx: AppContext, args: string[]): Promise<
     const user = await accountById(ctx.db, idArg(arg, "userId"));
     if (!user || (command === "users delete" && user.deleted === 1)) throw new HttpError(404, `user ${arg} not found`);
     if (command === "users delete") {
-      await deleteMe(ctx, user, by);
+      await deleteMe(ctx, by, user);
       return out.print({ deleted: true }, `deleted user ${user.id}`);
     }
     const devices = (await devicesOf(ctx.db, user.id)).map((d) => adminDeviceView(d));
@@ -92,7 +92,7 @@ export async function runAdminCommand(ctx: AppContext, args: string[]): Promise<
     return out.print({ user: adminUserView(user), devices }, [userLine(adminUserView(user)), ...deviceLines].join("\n"));
   }
   if (command === "devices logout") {
-    const device = await logout(ctx, idArg(arg, "deviceId"), { operator: by });
+    const device = await logout(ctx, by, idArg(arg, "deviceId"));
     return out.print({ expired: true, device: adminDeviceView(device) }, `device ${device.id} of user ${device.userId} logged out`);
   }
   if (command === "bots create") {

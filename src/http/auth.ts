@@ -3,16 +3,22 @@
 // or validated (§2.1, §2.4). Device and API-key tokens travel in `accesstoken`, management
 // tokens in `adminaccesstoken`: neither header is read by the other kind of route.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import type { DeviceRow, UserRow } from "../db/schema.js";
+import type { Me, MeOnDevice } from "../actor.js";
 import { unauthorized } from "./errors.js";
 
 export type AuthKind = "device" | "apiKey" | "admin";
 
-export interface DeviceAuth {
-  user: UserRow;
-  device: DeviceRow;
+/** A device sign-in: the acting user and device as they are (a MeOnDevice), and the token. */
+export interface DeviceAuth extends MeOnDevice {
   /** The token the request presented (the device row only keeps its hash). */
   token: string;
+}
+
+/** A room API key: its bot user, acting without a device (a Me), and the key's room. */
+export interface BotAuth extends Me {
+  device: null;
+  roomId: number;
+  apiKeyId: number;
 }
 
 /** A management sign-in (docs/management.md). */
@@ -24,7 +30,7 @@ export interface AdminAuth {
 export interface Authenticators {
   admin(token: string): Promise<AdminAuth>;
   device(token: string, request: FastifyRequest): Promise<DeviceAuth>;
-  apiKey(token: string): Promise<{ user: UserRow; roomId: number; apiKeyId: number }>;
+  apiKey(token: string): Promise<BotAuth>;
 }
 
 declare module "fastify" {
@@ -35,10 +41,13 @@ declare module "fastify" {
   }
   interface FastifyRequest {
     auth: DeviceAuth;
-    bot: { user: UserRow; roomId: number; apiKeyId: number };
+    bot: BotAuth;
     admin: AdminAuth;
   }
 }
+
+/** The bot behind a room API key (routes with `auth: "apiKey"`), as the acting user. */
+export const botMe = (request: FastifyRequest): Me => request.bot;
 
 export function presentedToken(request: FastifyRequest, allowQuery: boolean): string {
   const header = request.headers.accesstoken;
@@ -76,7 +85,7 @@ export function missingToken(request: FastifyRequest): Error {
 
 export function registerAuth(app: FastifyInstance, authenticators: Authenticators): void {
   app.decorateRequest("auth", null as unknown as DeviceAuth);
-  app.decorateRequest("bot", null as unknown as FastifyRequest["bot"]);
+  app.decorateRequest("bot", null as unknown as BotAuth);
   app.decorateRequest("admin", null as unknown as AdminAuth);
   app.addHook("onRequest", async (request) => {
     const kind = request.routeOptions.config.auth;

@@ -1,5 +1,6 @@
 // Every change to room API keys (§2.4, §4.17): each key owns a bot user that is a
 // non-admin member of the room while the key exists.
+import type { Me } from "../../actor.js";
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import { newToken, sha256Hex } from "../../crypto.js";
 import type { Db, Tx } from "../../db/index.js";
@@ -32,10 +33,10 @@ export async function listApiKeys(db: Db, roomId: number, userId: number): Promi
 }
 
 /** POST /api-keys/roomId/:roomId: bot user + key + non-admin membership; UPDATE_ROOM to members. */
-export async function createApiKey(ctx: AppContext, me: number, roomId: number, displayName: string): Promise<ApiKeyWithBot> {
+export async function createApiKey(ctx: AppContext, me: Me, roomId: number, displayName: string): Promise<ApiKeyWithBot> {
   const name = checkedName(displayName);
   return transact(ctx, async (tx, after) => {
-    const room = await managedRoom(tx, roomId, me);
+    const room = await managedRoom(tx, roomId, me.user.id);
     const now = Date.now();
     const bot = await tx
       .insertInto("users")
@@ -67,12 +68,12 @@ export async function createApiKey(ctx: AppContext, me: number, roomId: number, 
 }
 
 /** PUT /api-keys/:id: renames the bot user (USER_UPDATE as for a profile edit). */
-export async function updateApiKey(ctx: AppContext, me: number, id: number, displayName: string): Promise<ApiKeyWithBot> {
+export async function updateApiKey(ctx: AppContext, me: Me, id: number, displayName: string): Promise<ApiKeyWithBot> {
   const name = checkedName(displayName);
   return transact(ctx, async (tx, after) => {
     const key = await findApiKey(tx, id);
     if (!key) throw notFound("Not found");
-    await managedRoom(tx, key.roomId, me);
+    await managedRoom(tx, key.roomId, me.user.id);
     const now = Date.now();
     const bot = await tx
       .updateTable("users")
@@ -88,11 +89,11 @@ export async function updateApiKey(ctx: AppContext, me: number, id: number, disp
 }
 
 /** DELETE /api-keys/:id: the bot leaves the room and the key is gone; the bot user stays. */
-export async function deleteApiKey(ctx: AppContext, me: number, id: number): Promise<{ roomId: number }> {
+export async function deleteApiKey(ctx: AppContext, me: Me, id: number): Promise<{ roomId: number }> {
   return transact(ctx, async (tx, after) => {
     const key = await findApiKey(tx, id);
     if (!key) throw notFound("Not found");
-    const room = await managedRoom(tx, key.roomId, me);
+    const room = await managedRoom(tx, key.roomId, me.user.id);
     await tx.deleteFrom("roomUsers").where("roomId", "=", room.id).where("userId", "=", key.userId).execute();
     await tx.deleteFrom("apiKeys").where("id", "=", id).execute();
     await roomChanged(ctx, tx, after, room, Date.now());

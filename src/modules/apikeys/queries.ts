@@ -2,16 +2,17 @@
 import type { AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
 import type { Db } from "../../db/index.js";
-import type { ApiKeyRow, UserRow } from "../../db/schema.js";
+import type { ApiKeyRow } from "../../db/schema.js";
+import type { BotAuth } from "../../http/auth.js";
 import { unauthorized } from "../../http/errors.js";
 import type { ApiKeyWithBot } from "./views.js";
 
-export async function authenticateApiKey(ctx: AppContext, token: string): Promise<{ user: UserRow; roomId: number; apiKeyId: number }> {
+export async function authenticateApiKey(ctx: AppContext, token: string): Promise<BotAuth> {
   const key = await ctx.db.selectFrom("apiKeys").selectAll().where("tokenHash", "=", sha256Hex(token)).executeTakeFirst();
   if (!key) throw unauthorized("Invalid access token");
   const user = await ctx.db.selectFrom("users").selectAll().where("id", "=", key.userId).where("deleted", "=", 0).executeTakeFirst();
   if (!user) throw unauthorized("Invalid access token");
-  return { user, roomId: key.roomId, apiKeyId: key.id };
+  return { user, device: null, roomId: key.roomId, apiKeyId: key.id };
 }
 
 export const findApiKey = (db: Db, id: number): Promise<ApiKeyRow | undefined> =>

@@ -54,7 +54,7 @@ export default async function apiKeyRoutes(app: App): Promise<void> {
     },
     async (request) => {
       const roomId = pathId(request.params.roomId, "roomId");
-      return ok({ apiKey: apiKeyView(await createApiKey(ctx, request.auth.user.id, roomId, request.body.displayName)) });
+      return ok({ apiKey: apiKeyView(await createApiKey(ctx, request.auth, roomId, request.body.displayName)) });
     },
   );
 
@@ -73,7 +73,7 @@ export default async function apiKeyRoutes(app: App): Promise<void> {
         errors: { 400: ["id must be number", "Invalid params: displayName is required"], 403: [NOT_ALLOWED], 404: ["Not found"] },
       }),
     },
-    async (request) => ok({ apiKey: apiKeyView(await updateApiKey(ctx, request.auth.user.id, pathId(request.params.id, "id"), request.body.displayName)) }),
+    async (request) => ok({ apiKey: apiKeyView(await updateApiKey(ctx, request.auth, pathId(request.params.id, "id"), request.body.displayName)) }),
   );
 
   app.delete(
@@ -91,7 +91,7 @@ export default async function apiKeyRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const { roomId } = await deleteApiKey(ctx, request.auth.user.id, pathId(request.params.id, "id"));
+      const { roomId } = await deleteApiKey(ctx, request.auth, pathId(request.params.id, "id"));
       return ok({ deleted: true, roomId });
     },
   );

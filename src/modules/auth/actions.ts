@@ -1,5 +1,6 @@
 // Sign-up, verification, logout and token checks (API.md §2.1–§2.2, §3.1–§3.3).
 import type { FastifyRequest } from "fastify";
+import { isOperator, type Actor } from "../../actor.js";
 import { transact, type AppContext } from "../../context.js";
 import type { DeviceRow, UserRow } from "../../db/schema.js";
 import { newCode, newToken, safeEqual, sha256Hex } from "../../crypto.js";
@@ -8,7 +9,7 @@ import { enqueue } from "../../jobs/queue.js";
 import type { DeviceAuth } from "../../http/auth.js";
 import { findDeviceByDeviceId, findDeviceByTokenHash } from "../devices/queries.js";
 import { findUser, findUserByPhone } from "../users/queries.js";
-import { recordAudit, type Operator } from "../audit/actions.js";
+import { recordAudit } from "../audit/actions.js";
 
 const DAY = 24 * 60 * 60 * 1000;
 export const TOKEN_LIFETIME_MS = 30 * DAY;
@@ -212,21 +213,22 @@ export async function verifyCode(
 }
 
 /**
- * §3.3: the token dies at once and the device's open streams close. The device logs itself
- * out, or an operator expires it (`userId`: the owner the operator named, checked here).
+ * §3.3: the token dies at once and the device's open streams close. A user logs out a device
+ * of theirs, or an operator expires any device (`userId`: the owner the operator named, checked here).
  */
-export async function logout(ctx: AppContext, deviceId: number, by?: { operator: Operator; userId?: number }): Promise<DeviceRow> {
+export async function logout(ctx: AppContext, by: Actor, deviceId: number, userId?: number): Promise<DeviceRow> {
+  const owner = isOperator(by) ? userId : by.user.id;
   const device = await transact(ctx, async (tx, after) => {
     const now = Date.now();
     let update = tx
       .updateTable("devices")
       .set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now })
       .where("id", "=", deviceId);
-    if (by?.userId !== undefined) update = update.where("userId", "=", by.userId);
+    if (owner !== undefined) update = update.where("userId", "=", owner);
     const device = await update.returningAll().executeTakeFirst();
     if (!device) throw notFound("Device not found");
     after.emit({ userIds: [], deviceIds: [device.id], data: { type: "LOGOUT" }, closeStreams: true });
-    if (by) await recordAudit(tx, by.operator, { action: "device.expire", targetType: "device", targetId: device.id, details: { userId: device.userId } });
+    if (isOperator(by)) await recordAudit(tx, by, { action: "device.expire", targetType: "device", targetId: device.id, details: { userId: device.userId } });
     return device;
   });
   // Every instance forgets the token before the answer (src/http/tokenCache.ts).

@@ -92,6 +92,6 @@ export default async function authRoutes(app: App): Promise<void> {
         errors: { 404: ["Device not found"] },
       }),
     },
-    async (request) => ok({ device: deviceView(await logout(ctx, request.auth.device.id), null) }),
+    async (request) => ok({ device: deviceView(await logout(ctx, request.auth, request.auth.device.id), null) }),
   );
 }

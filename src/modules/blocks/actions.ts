@@ -1,5 +1,6 @@
 // Every change to blocks (§4.18): create (idempotent) and delete (no-op when absent), and the
 // membership check of the room-block read.
+import type { Me } from "../../actor.js";
 import { transact, type AppContext } from "../../context.js";
 import type { Db } from "../../db/index.js";
 import type { BlockRow } from "../../db/schema.js";
@@ -14,8 +15,9 @@ export async function roomBlock(db: Db, roomId: number, userId: number): Promise
   return peerBlock(db, room, userId);
 }
 
-/** POST /blocks: `userId` blocks `blockedId`; an existing block is returned as it is. */
-export async function createBlock(ctx: AppContext, userId: number, blockedId: number): Promise<BlockRow> {
+/** POST /blocks: `me` blocks `blockedId`; an existing block is returned as it is. */
+export async function createBlock(ctx: AppContext, me: Me, blockedId: number): Promise<BlockRow> {
+  const userId = me.user.id;
   if (blockedId === userId) throw badRequest("You can't block yourself");
   return transact(ctx, async (tx) => {
     if (!(await findUser(tx, blockedId))) throw notFound("User not found");
@@ -30,11 +32,11 @@ export async function createBlock(ctx: AppContext, userId: number, blockedId: nu
 }
 
 /** DELETE /blocks/:id: only the caller's own block with that id. */
-export async function deleteBlockById(ctx: AppContext, userId: number, id: number): Promise<void> {
-  await transact(ctx, (tx) => tx.deleteFrom("blocks").where("id", "=", id).where("userId", "=", userId).execute());
+export async function deleteBlockById(ctx: AppContext, me: Me, id: number): Promise<void> {
+  await transact(ctx, (tx) => tx.deleteFrom("blocks").where("id", "=", id).where("userId", "=", me.user.id).execute());
 }
 
 /** DELETE /blocks/userId/:userId: the caller's block of that user. */
-export async function deleteBlockOfUser(ctx: AppContext, userId: number, blockedId: number): Promise<void> {
-  await transact(ctx, (tx) => tx.deleteFrom("blocks").where("userId", "=", userId).where("blockedId", "=", blockedId).execute());
+export async function deleteBlockOfUser(ctx: AppContext, me: Me, blockedId: number): Promise<void> {
+  await transact(ctx, (tx) => tx.deleteFrom("blocks").where("userId", "=", me.user.id).where("blockedId", "=", blockedId).execute());
 }

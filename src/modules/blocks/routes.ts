@@ -30,10 +30,10 @@ export default async function blockRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
-      const users = await blockedUsers(ctx.db, me);
-      const knows = await whoKnowsWhom(ctx.db, ctx.config.teamMode, [me], users.map((u) => u.id));
-      return ok({ blockedUsers: users.map((u) => userView(u, knows(me, u.id))) });
+      const viewerId = request.auth.user.id;
+      const users = await blockedUsers(ctx.db, viewerId);
+      const knows = await whoKnowsWhom(ctx.db, ctx.config.teamMode, [viewerId], users.map((u) => u.id));
+      return ok({ blockedUsers: users.map((u) => userView(u, knows(viewerId, u.id))) });
     },
   );
 
@@ -55,7 +55,7 @@ export default async function blockRoutes(app: App): Promise<void> {
     async (request) => {
       const blockedId = positiveInt(request.body?.blockedId);
       if (blockedId === null) throw badRequest("blockedId must be number");
-      return ok({ block: blockView(await createBlock(ctx, request.auth.user.id, blockedId)) });
+      return ok({ block: blockView(await createBlock(ctx, request.auth, blockedId)) });
     },
   );
 
@@ -74,7 +74,7 @@ export default async function blockRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await deleteBlockById(ctx, request.auth.user.id, pathId(request.params.id, "id"));
+      await deleteBlockById(ctx, request.auth, pathId(request.params.id, "id"));
       return ok({ deleted: true });
     },
   );
@@ -94,7 +94,7 @@ export default async function blockRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await deleteBlockOfUser(ctx, request.auth.user.id, pathId(request.params.userId, "userId"));
+      await deleteBlockOfUser(ctx, request.auth, pathId(request.params.userId, "userId"));
       return ok({ deleted: true });
     },
   );

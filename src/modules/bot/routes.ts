@@ -1,6 +1,7 @@
 // The bot API (§8.2): room API keys post messages with the normal fan-out.
 import Type from "typebox";
 import type { App } from "../../app.js";
+import { botMe } from "../../http/auth.js";
 import { op } from "../../http/openapi.js";
 import { Envelope, ok } from "../../http/schema.js";
 import { sendMessage } from "../messages/actions.js";
@@ -29,7 +30,7 @@ export default async function botRoutes(app: App): Promise<void> {
         },
       }),
     },
-    async (request) => ok({ message: await sendMessage(ctx, { userId: request.bot.user.id, deviceId: null }, request.body) }),
+    async (request) => ok({ message: await sendMessage(ctx, botMe(request), request.body) }),
   );
 
   app.get(

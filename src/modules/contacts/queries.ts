@@ -12,20 +12,20 @@ export interface DirectoryPage {
 
 export async function directory(
   db: Db,
-  opts: { teamMode: boolean; dialect: Dialect; me: number; keyword?: string; cursor?: number; page: number; limit: number },
+  opts: { teamMode: boolean; dialect: Dialect; viewerId: number; keyword?: string; cursor?: number; page: number; limit: number },
 ): Promise<DirectoryPage> {
   let base = db
     .selectFrom("users")
     .where("users.verified", "=", 1)
     .where("users.deleted", "=", 0)
-    .where("users.id", "!=", opts.me) as SelectQueryBuilder<DB, "users", object>;
+    .where("users.id", "!=", opts.viewerId) as SelectQueryBuilder<DB, "users", object>;
   if (!opts.teamMode) {
-    base = base.where("users.id", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", opts.me));
+    base = base.where("users.id", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", opts.viewerId));
   }
   if (opts.keyword) base = base.where(matchesIgnoringCase("users.displayName", opts.keyword, opts.dialect));
 
   let page = base
-    .leftJoin("blocks", (j) => j.onRef("blocks.blockedId", "=", "users.id").on("blocks.userId", "=", opts.me))
+    .leftJoin("blocks", (j) => j.onRef("blocks.blockedId", "=", "users.id").on("blocks.userId", "=", opts.viewerId))
     .selectAll("users")
     .select("blocks.userId as blockedByMe")
     .orderBy("users.displayName", (ob) => ob.asc().nullsFirst())

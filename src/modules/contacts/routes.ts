@@ -40,7 +40,7 @@ export default async function contactRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const found = await syncContacts(ctx, request.auth.user.id, hashesOf(request.body.contacts), request.body.isLastPage ?? false);
+      const found = await syncContacts(ctx, request.auth, hashesOf(request.body.contacts), request.body.isLastPage ?? false);
       // The matches are the caller's contacts now: known (whoKnowsWhom).
       return ok({ list: found.map((u) => userView(u)), count: found.length, limit: CONTACT_SYNC_LIMIT });
     },
@@ -65,11 +65,11 @@ export default async function contactRoutes(app: App): Promise<void> {
     },
     async (request) => {
       const { keyword, cursor, page } = request.query;
-      const me = request.auth.user.id;
+      const viewerId = request.auth.user.id;
       const result = await directory(ctx.db, {
         teamMode: ctx.config.teamMode,
         dialect: ctx.dialect,
-        me,
+        viewerId,
         keyword: keyword?.trim() || undefined,
         cursor: positiveInt(cursor) ?? undefined,
         page: pageOf(page),
@@ -77,7 +77,7 @@ export default async function contactRoutes(app: App): Promise<void> {
       });
       const list = result.list.map((u) => ({
         ...userView(u),
-        ...(ctx.config.teamMode ? { blockedBy: u.blockedByMe ? [{ userId: me }] : [] } : {}),
+        ...(ctx.config.teamMode ? { blockedBy: u.blockedByMe ? [{ userId: viewerId }] : [] } : {}),
       }));
       const last = list.at(-1);
       return ok({ list, count: result.count, limit: CONTACT_PAGING_LIMIT, nextCursor: list.length === CONTACT_PAGING_LIMIT && last ? last.id : null });

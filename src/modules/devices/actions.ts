@@ -1,21 +1,23 @@
 // Changes to a device.
+import type { MeOnDevice } from "../../actor.js";
 import { transact, type AppContext } from "../../context.js";
 import type { DeviceRow } from "../../db/schema.js";
 import { notFound } from "../../http/errors.js";
 import { findDevice } from "./queries.js";
 
-export async function currentDevice(ctx: AppContext, id: number): Promise<DeviceRow> {
-  const device = await findDevice(ctx.db, id);
+/** The caller's device as stored now (the authenticated row may come from the token cache). */
+export async function currentDevice(ctx: AppContext, me: MeOnDevice): Promise<DeviceRow> {
+  const device = await findDevice(ctx.db, me.device.id);
   if (!device) throw notFound("Device not found");
   return device;
 }
 
 /** §3.13: only `pushToken` changes; an absent field leaves the device as it is. */
-export async function setPushToken(ctx: AppContext, deviceId: number, pushToken: string | undefined): Promise<DeviceRow> {
-  if (pushToken === undefined) return currentDevice(ctx, deviceId);
+export async function setPushToken(ctx: AppContext, me: MeOnDevice, pushToken: string | undefined): Promise<DeviceRow> {
+  if (pushToken === undefined) return currentDevice(ctx, me);
   const now = Date.now();
-  await transact(ctx, (tx) => tx.updateTable("devices").set({ pushToken, modifiedAt: now }).where("id", "=", deviceId).execute());
-  return currentDevice(ctx, deviceId);
+  await transact(ctx, (tx) => tx.updateTable("devices").set({ pushToken, modifiedAt: now }).where("id", "=", me.device.id).execute());
+  return currentDevice(ctx, me);
 }
 
 /** The push service refused `pushToken` for good (§7.2). */

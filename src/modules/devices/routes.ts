@@ -22,7 +22,7 @@ export default async function deviceRoutes(app: App): Promise<void> {
         response,
       }),
     },
-    async (request) => ok({ device: deviceView(await currentDevice(ctx, request.auth.device.id), request.auth.token) }),
+    async (request) => ok({ device: deviceView(await currentDevice(ctx, request.auth), request.auth.token) }),
   );
 
   app.put(
@@ -39,7 +39,7 @@ export default async function deviceRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const device = await setPushToken(ctx, request.auth.device.id, request.body.pushToken);
+      const device = await setPushToken(ctx, request.auth, request.body.pushToken);
       return ok({ device: deviceView(device, request.auth.token) });
     },
   );

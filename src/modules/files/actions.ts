@@ -10,6 +10,7 @@
 // chunks arrived, and their sizes, are `upload_chunks` rows: every instance sees them, and the
 // limits (MAX_FILE_SIZE per upload, UPLOAD_PENDING_QUOTA per user) count from there.
 import { createHash } from "node:crypto";
+import type { Me } from "../../actor.js";
 import { transact, type AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
 import { isUniqueViolation } from "../../db/errors.js";
@@ -177,7 +178,8 @@ async function unreserveChunk(ctx: AppContext, uploadId: number, idx: number, pr
 }
 
 /** §5.1: stores chunk `offset` (an index) of the caller's upload; answers the indexes received so far. */
-export async function uploadChunk(ctx: AppContext, userId: number, input: ChunkInput): Promise<number[]> {
+export async function uploadChunk(ctx: AppContext, me: Me, input: ChunkInput): Promise<number[]> {
+  const userId = me.user.id;
   const { clientId, offset } = input;
   checkClientId(clientId);
   const bytes = decodeChunk(input.chunk);
@@ -202,7 +204,8 @@ export async function uploadChunk(ctx: AppContext, userId: number, input: ChunkI
 }
 
 /** §5.4: the chunk indexes of the caller's upload in progress. */
-export async function uploadedChunks(ctx: AppContext, userId: number, clientId: string): Promise<number[]> {
+export async function uploadedChunks(ctx: AppContext, me: Me, clientId: string): Promise<number[]> {
+  const userId = me.user.id;
   checkClientId(clientId);
   const row = await findUpload(ctx.db, clientId);
   if (!row) throw notFound("No upload in progress with that clientId");
@@ -275,7 +278,8 @@ const metaInt = (v: number | undefined) => (v === undefined ? 0 : Math.min(Math.
  * the chunks stay for a retry), then registers the File and drops the chunks. Bytes are
  * written before the row; any failure before the row exists removes them.
  */
-export async function verifyUpload(ctx: AppContext, userId: number, input: VerifyInput): Promise<FileRow> {
+export async function verifyUpload(ctx: AppContext, me: Me, input: VerifyInput): Promise<FileRow> {
+  const userId = me.user.id;
   const { clientId } = input;
   checkClientId(clientId);
   if (await findFileByClientId(ctx.db, clientId)) throw conflict("File with that clientId already exists");

@@ -80,7 +80,7 @@ export default async function fileRoutes(app: App): Promise<void> {
           response: ChunksResponse,
         }),
       },
-      async (request) => ok({ uploadedChunks: await uploadChunk(ctx, request.auth.user.id, request.body) }),
+      async (request) => ok({ uploadedChunks: await uploadChunk(ctx, request.auth, request.body) }),
     );
 
     app.get(
@@ -99,7 +99,7 @@ export default async function fileRoutes(app: App): Promise<void> {
       },
       async (request) => {
         const clientId = request.params.clientId;
-        return ok({ uploadedChunks: await uploadedChunks(ctx, request.auth.user.id, clientId) });
+        return ok({ uploadedChunks: await uploadedChunks(ctx, request.auth, clientId) });
       },
     );
 
@@ -137,7 +137,7 @@ export default async function fileRoutes(app: App): Promise<void> {
       async (request) => {
         const body = request.body;
         // Upstream coerces a numeric hash to a string (which then does not match: 411).
-        const file = await verifyUpload(ctx, request.auth.user.id, { ...body, fileHash: String(body.fileHash) });
+        const file = await verifyUpload(ctx, request.auth, { ...body, fileHash: String(body.fileHash) });
         return ok({ file: fileView(file) });
       },
     );

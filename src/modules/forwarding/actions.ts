@@ -2,10 +2,10 @@
 // written; then private rooms are opened where needed (NEW_ROOM) and every message is created
 // through createMessage(), so fan-out, records and events are those of a normal send, except
 // that the requesting device gets NEW_MESSAGE too (the Spika web client waits for it).
+import type { Me, MeOnDevice } from "../../actor.js";
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import type { Tx } from "../../db/index.js";
 import type { MessageRow, RoomRow } from "../../db/schema.js";
-import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
 import { checkedBody, containsLink, createMessage } from "../messages/actions.js";
 import { copiesOf, messageViews } from "../messages/queries.js";
@@ -48,29 +48,30 @@ interface TargetPlan {
  * skipped, as are users without a private room who are not contacts (non-team mode, §4.2); private
  * rooms whose peer the caller blocked are skipped (§4.18).
  */
-async function planTargets(ctx: AppContext, tx: Tx, me: number, targets: Targets): Promise<TargetPlan> {
+async function planTargets(ctx: AppContext, tx: Tx, me: Me, targets: Targets): Promise<TargetPlan> {
+  const userId = me.user.id;
   const roomIds = unique(targets.roomIds);
   const found = roomIds.length ? await tx.selectFrom("rooms").selectAll().where("id", "in", roomIds).execute() : [];
   const byId = new Map(found.map((r) => [r.id, r]));
   const missing = roomIds.find((id) => !byId.has(id));
   if (missing !== undefined) throw badRequest(`Room with id ${missing} does not exist`);
-  if ((await memberRoomIds(tx, me, roomIds)).size < roomIds.length) throw badRequest("User is not in one or more rooms sent in roomIds");
+  if ((await memberRoomIds(tx, userId, roomIds)).size < roomIds.length) throw badRequest("User is not in one or more rooms sent in roomIds");
   const deleted = roomIds.find((id) => byId.get(id)!.deleted === 1);
   if (deleted !== undefined) throw badRequest(`Room with id ${deleted} is deleted`);
   const named = roomIds.map((id) => byId.get(id)!);
 
-  const requested = unique(targets.userIds).filter((id) => id !== me);
+  const requested = unique(targets.userIds).filter((id) => id !== userId);
   const users = requested.length
     ? await tx.selectFrom("users").select("id").where("id", "in", requested).where("deleted", "=", 0).where("verified", "=", 1).execute()
     : [];
   const known = new Set(users.map((u) => u.id));
   const userIds = requested.filter((id) => known.has(id));
 
-  const peers = await privatePeers(tx, me, named);
-  const blocked = await blockedBy(tx, me, [...new Set([...peers.values(), ...userIds])]);
+  const peers = await privatePeers(tx, userId, named);
+  const blocked = await blockedBy(tx, userId, [...new Set([...peers.values(), ...userIds])]);
   const reachable = userIds.filter((id) => !blocked.has(id));
-  const existing = await privateRoomsWith(tx, me, reachable);
-  const contacts = ctx.config.teamMode ? null : await contactsAmong(tx, me, reachable.filter((id) => !existing.has(id)));
+  const existing = await privateRoomsWith(tx, userId, reachable);
+  const contacts = ctx.config.teamMode ? null : await contactsAmong(tx, userId, reachable.filter((id) => !existing.has(id)));
 
   const rooms = named.filter((r) => !(peers.has(r.id) && blocked.has(peers.get(r.id)!)));
   const open: number[] = [];
@@ -84,14 +85,15 @@ async function planTargets(ctx: AppContext, tx: Tx, me: number, targets: Targets
 }
 
 /** Opens a private room (name "", no admins) with each of `userIds`; NEW_ROOM to both members. */
-async function openPrivateRooms(tx: Tx, teamMode: boolean, after: AfterCommit, me: number, userIds: number[]): Promise<RoomRow[]> {
+async function openPrivateRooms(tx: Tx, teamMode: boolean, after: AfterCommit, me: Me, userIds: number[]): Promise<RoomRow[]> {
+  const ownId = me.user.id;
   const rooms: RoomRow[] = [];
   for (const userId of userIds) {
     const now = Date.now();
     const room = await tx.insertInto("rooms").values({ type: "private", name: "", avatarFileId: 0, createdAt: now, modifiedAt: now }).returningAll().executeTakeFirstOrThrow();
     await tx
       .insertInto("roomUsers")
-      .values([me, userId].map((u) => ({ roomId: room.id, userId: u, isAdmin: 0 as const, settingsModifiedAt: now, createdAt: now, modifiedAt: now })))
+      .values([ownId, userId].map((u) => ({ roomId: room.id, userId: u, isAdmin: 0 as const, settingsModifiedAt: now, createdAt: now, modifiedAt: now })))
       .execute();
     for (const [member, view] of await roomViewsForMembers(tx, teamMode, room)) after.emit({ userIds: [member], data: { type: "NEW_ROOM", room: view } });
     rooms.push(room);
@@ -100,8 +102,7 @@ async function openPrivateRooms(tx: Tx, teamMode: boolean, after: AfterCommit, m
 }
 
 /** Plans the targets, opens rooms, and posts every message to every target room. */
-async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, sender: DeviceAuth, plan: TargetPlan, items: Outgoing[]): Promise<ForwardResult> {
-  const me = sender.user.id;
+async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, me: MeOnDevice, plan: TargetPlan, items: Outgoing[]): Promise<ForwardResult> {
   if (items.length * (plan.rooms.length + plan.open.length) > MAX_CREATED_MESSAGES) {
     throw badRequest(`Too many messages: at most ${MAX_CREATED_MESSAGES} (messages × rooms) per request`);
   }
@@ -112,8 +113,8 @@ async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, sender: Devi
     for (const room of [...plan.rooms, ...opened]) {
       const { message } = await createMessage(tx, after, {
         room,
-        fromUserId: me,
-        fromDeviceId: sender.device.id,
+        fromUserId: me.user.id,
+        fromDeviceId: me.device.id,
         type: item.type,
         body: item.body,
         isForwarded: true,
@@ -123,7 +124,7 @@ async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, sender: Devi
       created.push(message);
     }
   }
-  const [messages, newRooms] = await Promise.all([messageViews(tx, created.map((m) => asCopy(m))), roomViews(tx, ctx.config.teamMode, opened, me)]);
+  const [messages, newRooms] = await Promise.all([messageViews(tx, created.map((m) => asCopy(m))), roomViews(tx, ctx.config.teamMode, opened, me.user.id)]);
   return { messages, newRooms };
 }
 
@@ -133,11 +134,12 @@ async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, sender: Devi
  * chronological order. The body is the caller's copy without a reply reference (a forward is not
  * a reply) or server-added file objects.
  */
-async function forwardable(tx: Tx, me: number, messageIds: number[]): Promise<Outgoing[]> {
+async function forwardable(tx: Tx, me: Me, messageIds: number[]): Promise<Outgoing[]> {
+  const userId = me.user.id;
   const ids = unique(messageIds);
-  const copies = new Map((await copiesOf(tx, me, ids)).map((c) => [c.id, c]));
+  const copies = new Map((await copiesOf(tx, userId, ids)).map((c) => [c.id, c]));
   const roomIds = [...new Set([...copies.values()].map((c) => c.roomId))];
-  const joined = await joinTimes(tx, me, roomIds);
+  const joined = await joinTimes(tx, userId, roomIds);
   for (const id of ids) {
     const copy = copies.get(id);
     if (!copy) throw notFound("Message not found");
@@ -160,20 +162,20 @@ async function forwardable(tx: Tx, me: number, messageIds: number[]): Promise<Ou
 }
 
 /** POST /messages/forward (§4.14). */
-export async function forwardMessages(ctx: AppContext, sender: DeviceAuth, input: Targets & { messageIds: number[] }): Promise<ForwardResult> {
+export async function forwardMessages(ctx: AppContext, me: MeOnDevice, input: Targets & { messageIds: number[] }): Promise<ForwardResult> {
   return transact(ctx, async (tx, after) => {
-    const items = await forwardable(tx, sender.user.id, input.messageIds);
-    const plan = await planTargets(ctx, tx, sender.user.id, input);
-    return deliver(ctx, tx, after, sender, plan, items);
+    const items = await forwardable(tx, me, input.messageIds);
+    const plan = await planTargets(ctx, tx, me, input);
+    return deliver(ctx, tx, after, me, plan, items);
   });
 }
 
 /** POST /messages/share (§4.14): external content, checked by the §2.6 body rules of a send. */
-export async function shareMessages(ctx: AppContext, sender: DeviceAuth, input: Targets & { messages: Outgoing[] }): Promise<ForwardResult> {
+export async function shareMessages(ctx: AppContext, me: MeOnDevice, input: Targets & { messages: Outgoing[] }): Promise<ForwardResult> {
   return transact(ctx, async (tx, after) => {
-    const plan = await planTargets(ctx, tx, sender.user.id, input);
+    const plan = await planTargets(ctx, tx, me, input);
     const items: Outgoing[] = [];
-    for (const m of input.messages) items.push({ type: m.type, body: await checkedBody(tx, ctx.dialect, sender.user.id, 0, m.type, m.body, undefined) });
-    return deliver(ctx, tx, after, sender, plan, items);
+    for (const m of input.messages) items.push({ type: m.type, body: await checkedBody(tx, ctx.dialect, me.user.id, 0, m.type, m.body, undefined) });
+    return deliver(ctx, tx, after, me, plan, items);
   });
 }

@@ -20,11 +20,11 @@ const memberCount = (eb: RoomScope) =>
   eb.selectFrom("roomUsers as rc").select(sql<number>`count(*)`.as("n")).whereRef("rc.roomId", "=", "r.id");
 
 /** The requester's non-deleted rooms with the latest message they hold a copy of (or null). */
-function historyCandidates(db: Db, dialect: Dialect, me: number, keyword: string | undefined) {
-  const latest = latestCopyIn(db, me, { room: "r", member: "ru" });
+function historyCandidates(db: Db, dialect: Dialect, viewerId: number, keyword: string | undefined) {
+  const latest = latestCopyIn(db, viewerId, { room: "r", member: "ru" });
   return db
     .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", viewerId))
     .where("r.deleted", "=", 0)
     .where((eb) => eb.or([eb("r.type", "=", "group"), eb(memberCount(eb), "=", 2)]))
     .$if(keyword !== undefined, (q) =>
@@ -39,7 +39,7 @@ function historyCandidates(db: Db, dialect: Dialect, me: number, keyword: string
                 .innerJoin("users as u", "u.id", "p.userId")
                 .select("p.id")
                 .whereRef("p.roomId", "=", "r.id")
-                .where("p.userId", "!=", me)
+                .where("p.userId", "!=", viewerId)
                 .where(matchesIgnoringCase("u.displayName", keyword!, dialect)),
             ),
           ]),
@@ -63,17 +63,17 @@ export interface HistoryEntry {
 export async function historyPage(
   db: Db,
   dialect: Dialect,
-  me: number,
+  viewerId: number,
   opts: { page: number; keyword?: string },
 ): Promise<{ entries: HistoryEntry[]; count: number }> {
   const candidates = db
-    .selectFrom(historyCandidates(db, dialect, me, opts.keyword).as("c"))
+    .selectFrom(historyCandidates(db, dialect, viewerId, opts.keyword).as("c"))
     .where("c.messageId", "is not", null);
   const { rows, count } = await pageAndCount(
     candidates.select(["c.roomId", "c.messageId"]).orderBy("c.messageAt", "desc").orderBy("c.messageId", "desc"),
     { page: opts.page, limit: HISTORY_PAGING_LIMIT },
   );
-  const messages = new Map((await copiesOf(db, me, rows.map((r) => Number(r.messageId)))).map((m) => [m.id, m]));
+  const messages = new Map((await copiesOf(db, viewerId, rows.map((r) => Number(r.messageId)))).map((m) => [m.id, m]));
   return {
     entries: rows.map((r) => ({ roomId: r.roomId, message: messages.get(Number(r.messageId)) ?? null })),
     count,
@@ -100,11 +100,11 @@ export async function historyOfRoom(db: Db, device: DeviceRow, roomId: number): 
 }
 
 /** §4.20: up to 3 non-deleted group rooms of the requester by their latest non-deleted copy. */
-export async function recentGroupRooms(db: Db, me: number): Promise<RoomRow[]> {
-  const latest = latestCopyIn(db, me, { room: "r", member: "ru" }, { notDeleted: true });
+export async function recentGroupRooms(db: Db, viewerId: number): Promise<RoomRow[]> {
+  const latest = latestCopyIn(db, viewerId, { room: "r", member: "ru" }, { notDeleted: true });
   const rooms = db
     .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", viewerId))
     .where("r.deleted", "=", 0)
     .where("r.type", "=", "group")
     .selectAll("r")
@@ -125,12 +125,12 @@ export async function recentGroupRooms(db: Db, me: number): Promise<RoomRow[]> {
  * non-deleted copy. Team mode leaves out peers the requester blocked; otherwise only
  * contacts that are not bots count. Deleted users are left out in both modes.
  */
-export async function recentPeers(db: Db, me: number, opts: { teamMode: boolean }): Promise<UserRow[]> {
-  const latest = latestCopyIn(db, me, { room: "r", member: "ru" }, { notDeleted: true });
+export async function recentPeers(db: Db, viewerId: number, opts: { teamMode: boolean }): Promise<UserRow[]> {
+  const latest = latestCopyIn(db, viewerId, { room: "r", member: "ru" }, { notDeleted: true });
   const rooms = db
     .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
-    .innerJoin("roomUsers as p", (j) => j.onRef("p.roomId", "=", "r.id").on("p.userId", "!=", me))
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", viewerId))
+    .innerJoin("roomUsers as p", (j) => j.onRef("p.roomId", "=", "r.id").on("p.userId", "!=", viewerId))
     .innerJoin("users as u", "u.id", "p.userId")
     .where("r.deleted", "=", 0)
     .where("r.type", "=", "private")
@@ -138,11 +138,11 @@ export async function recentPeers(db: Db, me: number, opts: { teamMode: boolean 
     .where("u.deleted", "=", 0)
     .$if(opts.teamMode, (q) =>
       q.where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom("blocks as b").select("b.id").where("b.userId", "=", me).whereRef("b.blockedId", "=", "p.userId"))),
+        not(exists(selectFrom("blocks as b").select("b.id").where("b.userId", "=", viewerId).whereRef("b.blockedId", "=", "p.userId"))),
       ),
     )
     .$if(!opts.teamMode, (q) =>
-      q.where("u.isBot", "=", 0).where("p.userId", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", me)),
+      q.where("u.isBot", "=", 0).where("p.userId", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", viewerId)),
     )
     .select(["p.userId as peerId", latest.id.as("latestId"), latest.createdAt.as("latestAt")]);
   const ranked = await db

@@ -31,11 +31,11 @@ export default async function historyRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
+      const viewerId = request.auth.user.id;
       const page = pageOf(request.query.page);
-      const { entries, count } = await historyPage(ctx.db, ctx.dialect, me, { page, keyword: request.query.keyword?.trim() || undefined });
+      const { entries, count } = await historyPage(ctx.db, ctx.dialect, viewerId, { page, keyword: request.query.keyword?.trim() || undefined });
       const [flags, messages] = await Promise.all([
-        viewerFlags(ctx.db, entries.map((e) => e.roomId), me),
+        viewerFlags(ctx.db, entries.map((e) => e.roomId), viewerId),
         messageViews(ctx.db, entries.flatMap((e) => (e.message ? [e.message] : []))),
       ]);
       return ok({ list: historyItems(entries, messages, flags), count, limit: HISTORY_PAGING_LIMIT, page });
@@ -87,8 +87,8 @@ export default async function historyRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
-      const [users, rooms] = await Promise.all([recentPeers(ctx.db, me, { teamMode: ctx.config.teamMode }), recentGroupRooms(ctx.db, me)]);
+      const viewerId = request.auth.user.id;
+      const [users, rooms] = await Promise.all([recentPeers(ctx.db, viewerId, { teamMode: ctx.config.teamMode }), recentGroupRooms(ctx.db, viewerId)]);
       return ok(recentChatsView(users, rooms));
     },
   );

@@ -2,8 +2,8 @@
 // webhooks (src/providers/safeHttp.ts) with a time, size and redirect budget, and the result
 // (found or not) is kept for a while per URL, so a client asking on every keystroke costs one
 // fetch. Concurrent requests for one URL share that fetch.
+import type { MeOnDevice } from "../../actor.js";
 import type { AppContext } from "../../context.js";
-import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, notFound } from "../../http/errors.js";
 import { readText } from "../../providers/safeHttp.js";
 import { HeadReader } from "./parse.js";
@@ -54,10 +54,10 @@ export class LinkPreviews {
 
   constructor(private readonly ctx: AppContext) {}
 
-  /** The preview of `rawUrl` for `auth`'s device; 400 bad url, 404 `No thumbnail found`, 429. */
-  async preview(auth: DeviceAuth, rawUrl: string): Promise<LinkPreviewView> {
+  /** The preview of `rawUrl` for `me`'s device; 400 bad url, 404 `No thumbnail found`, 429. */
+  async preview(me: MeOnDevice, rawUrl: string): Promise<LinkPreviewView> {
     const url = requestedUrl(rawUrl);
-    await this.ctx.limiter.hit(`link-preview:${auth.device.id}`, PREVIEWS_PER_MINUTE, 60_000);
+    await this.ctx.limiter.hit(`link-preview:${me.device.id}`, PREVIEWS_PER_MINUTE, 60_000);
     const preview = await this.cached(url.href, () => this.fetchPreview(url.href));
     if (preview === null) throw notFound("No thumbnail found");
     return preview;

@@ -1,13 +1,14 @@
 // Changes only operators make: signing in to the management API, and bots with their own
 // access token (docs/management.md). Everything else an operator does goes through the
 // messenger's own actions (users, auth, rooms) with the operator as the acting party.
+import type { Operator } from "../../actor.js";
 import { transact, type AppContext } from "../../context.js";
 import { newToken, safeEqual, sha256Hex, verifyPassword } from "../../crypto.js";
 import type { Tx } from "../../db/index.js";
 import type { DeviceRow, UserRow } from "../../db/schema.js";
 import type { AdminAuth } from "../../http/auth.js";
 import { forbidden, notFound } from "../../http/errors.js";
-import { recordAudit, type Operator } from "../audit/actions.js";
+import { recordAudit } from "../audit/actions.js";
 import { updateRoom } from "../rooms/actions.js";
 import { membership } from "../rooms/queries.js";
 import { createAccount, type NewAccount } from "../users/actions.js";

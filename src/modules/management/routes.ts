@@ -227,7 +227,7 @@ export default async function managementRoutes(app: App): Promise<void> {
       const user = await liveAccount(request.params.userId);
       const { emailAddress, ...rest } = request.body;
       const changes = { ...rest, ...(emailAddress !== undefined ? { emailAddress: emailAddress ?? "" } : {}) };
-      return ok({ user: adminUserView(await updateMe(ctx, user, changes, operatorOf(request.admin))) });
+      return ok({ user: adminUserView(await updateMe(ctx, operatorOf(request.admin), user, changes)) });
     },
   );
 
@@ -246,7 +246,7 @@ export default async function managementRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await deleteMe(ctx, await liveAccount(request.params.userId), operatorOf(request.admin));
+      await deleteMe(ctx, operatorOf(request.admin), await liveAccount(request.params.userId));
       return ok({ deleted: true });
     },
   );
@@ -301,7 +301,7 @@ export default async function managementRoutes(app: App): Promise<void> {
     },
     async (request) => {
       const userId = pathId(request.params.userId, "userId");
-      await logout(ctx, pathId(request.params.deviceId, "deviceId"), { operator: operatorOf(request.admin), userId });
+      await logout(ctx, operatorOf(request.admin), pathId(request.params.deviceId, "deviceId"), userId);
       return ok({ expired: true });
     },
   );
@@ -373,7 +373,7 @@ export default async function managementRoutes(app: App): Promise<void> {
       const user = await bot(request.params.userId);
       const { webhookUrl, ...rest } = request.body;
       const changes = { ...rest, ...(webhookUrl !== undefined ? { webhookUrl: webhookUrl || null } : {}) };
-      return ok({ user: adminUserView(await updateMe(ctx, user, changes, operatorOf(request.admin))) });
+      return ok({ user: adminUserView(await updateMe(ctx, operatorOf(request.admin), user, changes)) });
     },
   );
 

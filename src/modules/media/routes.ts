@@ -38,8 +38,8 @@ export default async function mediaRoutes(app: App): Promise<void> {
     return roomId;
   };
 
-  async function gallery(q: QueryValues, me: number) {
-    const page = await galleryPage(ctx.db, roomIdOf(q), me, {
+  async function gallery(q: QueryValues, viewerId: number) {
+    const page = await galleryPage(ctx.db, roomIdOf(q), viewerId, {
       cursor: positiveInt(q.cursor) ?? undefined,
       limit: batchSize(q, GALLERY_LIMIT),
       fetchNewer: q.fetchNewer === "true",

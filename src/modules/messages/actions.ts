@@ -1,10 +1,10 @@
 // Every change to messages (§4.14, §9.2): send, edit, delete, and the room history read that
 // marks what it returns delivered. One shared row per message; per-user exceptions instead of
 // per-device copies (docs/messages.md). Records and reactions: modules/records.
+import type { Me } from "../../actor.js";
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import type { Dialect, Tx } from "../../db/index.js";
 import type { MessageRow, RoomRow } from "../../db/schema.js";
-import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
 import { enqueueAll } from "../../jobs/queue.js";
 import { checkFileClaims } from "../files/access.js";
@@ -27,24 +27,25 @@ export interface SendInput {
 }
 
 /** POST /messages (§4.14). */
-export async function sendMessage(ctx: AppContext, sender: { userId: number; deviceId: number | null }, input: SendInput): Promise<MessageView> {
+export async function sendMessage(ctx: AppContext, me: Me, input: SendInput): Promise<MessageView> {
+  const userId = me.user.id;
   return transact(ctx, async (tx, after) => {
-    const { room } = await accessRoom(tx, input.roomId, sender.userId, { denied: () => badRequest("Chat user not found"), toPost: true });
+    const { room } = await accessRoom(tx, input.roomId, userId, { denied: () => badRequest("Chat user not found"), toPost: true });
     // A retried send returns the first message before the body is looked at again.
-    const existing = input.localId ? await findByLocalId(tx, room.id, sender.userId, input.localId) : undefined;
-    if (existing) return messageView(tx, await ownCopy(tx, sender.userId, existing));
-    const body = await checkedBody(tx, ctx.dialect, sender.userId, room.id, input.type, input.body, input.replyId);
+    const existing = input.localId ? await findByLocalId(tx, room.id, userId, input.localId) : undefined;
+    if (existing) return messageView(tx, await ownCopy(tx, userId, existing));
+    const body = await checkedBody(tx, ctx.dialect, userId, room.id, input.type, input.body, input.replyId);
     const { message, created } = await createMessage(tx, after, {
       room,
-      fromUserId: sender.userId,
-      fromDeviceId: sender.deviceId,
+      fromUserId: userId,
+      fromDeviceId: me.device?.id ?? null,
       type: input.type,
       body,
       localId: input.localId ?? null,
       replyId: input.replyId ?? null,
       hasLink: input.hasLink ?? false,
     });
-    return messageView(tx, created ? asCopy(message) : await ownCopy(tx, sender.userId, message));
+    return messageView(tx, created ? asCopy(message) : await ownCopy(tx, userId, message));
   });
 }
 
@@ -138,25 +139,25 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
   return { message, created: true };
 }
 
-/** §2.6 system message by `actor` (room administration, notes). */
+/** §2.6 system message in the name of `subject` (room administration, notes): the acting user, or one standing in for an operator. */
 export async function createSystemMessage(
   tx: Tx,
   after: AfterCommit,
   room: RoomRow,
-  actor: { id: number; displayName: string | null },
+  subject: { id: number; displayName: string | null },
   type: string,
   text: string,
   objects: Array<{ id: number; name: string }> = [],
 ): Promise<MessageRow> {
   const body = {
     text,
-    subject: actor.displayName ?? "",
-    subjectId: actor.id,
+    subject: subject.displayName ?? "",
+    subjectId: subject.id,
     type,
     objects: objects.map((o) => o.name),
     objectIds: objects.map((o) => o.id),
   };
-  return (await createMessage(tx, after, { room, fromUserId: actor.id, fromDeviceId: null, type: "system", body })).message;
+  return (await createMessage(tx, after, { room, fromUserId: subject.id, fromDeviceId: null, type: "system", body })).message;
 }
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s]+|\bwww\.[^\s]+\.[a-z]{2,}/i;
@@ -198,7 +199,7 @@ export async function checkedBody(
 /** PUT /messages/:id (§4.14). */
 export async function editMessage(
   ctx: AppContext,
-  me: DeviceAuth,
+  me: Me,
   id: number,
   input: { text: string; thumbnailData?: unknown; hasLink?: boolean },
 ): Promise<MessageView> {
@@ -231,13 +232,14 @@ export async function editMessage(
 
 export type DeleteTarget = "all" | "user";
 
-async function deleteOne(tx: Tx, after: AfterCommit, me: number, id: number, target: DeleteTarget): Promise<MessageView> {
+async function deleteOne(tx: Tx, after: AfterCommit, me: Me, id: number, target: DeleteTarget): Promise<MessageView> {
+  const userId = me.user.id;
   const message = await findMessage(tx, id);
   if (!message) throw notFound("Message not found");
-  await accessRoom(tx, message.roomId, me, { denied: () => forbidden("User is not in room") });
+  await accessRoom(tx, message.roomId, userId, { denied: () => forbidden("User is not in room") });
   const now = Date.now();
   if (target === "all") {
-    if (message.fromUserId !== me) throw forbidden("Only the sender can delete a message for everyone");
+    if (message.fromUserId !== userId) throw forbidden("Only the sender can delete a message for everyone");
     const updated = await tx
       .updateTable("messages")
       .set({ deleted: 1, type: "text", body: JSON.stringify(DELETED_BODY), modifiedAt: Math.max(now, message.modifiedAt + 1) })
@@ -249,19 +251,19 @@ async function deleteOne(tx: Tx, after: AfterCommit, me: number, id: number, tar
     return view;
   }
   // Only a copy the user holds can be deleted for them.
-  if (!(await accessMessage(tx, me, id))) throw notFound("Message not found");
+  if (!(await accessMessage(tx, userId, id))) throw notFound("Message not found");
   await tx
       .insertInto("messageExceptions")
-      .values({ messageId: id, roomId: message.roomId, userId: me, kind: "deleted", createdAt: now, modifiedAt: now })
+      .values({ messageId: id, roomId: message.roomId, userId, kind: "deleted", createdAt: now, modifiedAt: now })
     .onConflict((oc) => oc.columns(["messageId", "userId"]).doUpdateSet({ kind: "deleted", modifiedAt: now }))
     .execute();
-  const view = await messageView(tx, (await accessMessage(tx, me, id))!);
-  after.emit({ userIds: [me], data: { type: "DELETE_MESSAGE", message: view } });
+  const view = await messageView(tx, (await accessMessage(tx, userId, id))!);
+  after.emit({ userIds: [userId], data: { type: "DELETE_MESSAGE", message: view } });
   return view;
 }
 
 /** DELETE /messages/:id and POST /messages/delete-many (§4.14): all or nothing. */
-export async function deleteMessages(ctx: AppContext, me: number, ids: number[], target: DeleteTarget): Promise<MessageView[]> {
+export async function deleteMessages(ctx: AppContext, me: Me, ids: number[], target: DeleteTarget): Promise<MessageView[]> {
   return transact(ctx, async (tx, after) => {
     const out: MessageView[] = [];
     for (const id of ids) out.push(await deleteOne(tx, after, me, id, target));
@@ -277,11 +279,11 @@ export async function deleteMessages(ctx: AppContext, me: number, ids: number[],
  */
 export async function readRoomHistory(
   ctx: AppContext,
-  me: number,
+  me: Me,
   roomId: number | null,
   opts: { cursor?: number; targetMessageId?: number; page: number },
 ) {
-  const { member } = await accessRoom(ctx.db, roomId, me);
+  const { member } = await accessRoom(ctx.db, roomId, me.user.id);
   const { rows, count, limit, hasMore } = await roomHistory(ctx.db, member, opts);
   const list = await messagesWithReactions(ctx.db, rows);
   await markReadDelivered(ctx, me, rows.map((r) => r.id));

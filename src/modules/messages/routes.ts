@@ -47,7 +47,7 @@ export default async function messageRoutes(app: App): Promise<void> {
         },
       }),
     },
-    async (request) => ok({ message: await sendMessage(ctx, { userId: request.auth.user.id, deviceId: request.auth.device.id }, request.body) }),
+    async (request) => ok({ message: await sendMessage(ctx, request.auth, request.body) }),
   );
 
   app.put(
@@ -96,7 +96,7 @@ export default async function messageRoutes(app: App): Promise<void> {
       const target = targetOf(request.query.target);
       const id = positiveInt(request.params.id);
       if (id === null) throw notFound("Message not found");
-      return ok({ message: (await deleteMessages(ctx, request.auth.user.id, [id], target))[0] });
+      return ok({ message: (await deleteMessages(ctx, request.auth, [id], target))[0] });
     },
   );
 
@@ -115,7 +115,7 @@ export default async function messageRoutes(app: App): Promise<void> {
         errors: { 400: ["Invalid target query param"], 403: ["User is not in room", "Only the sender can delete a message for everyone"], 404: ["Message not found"] },
       }),
     },
-    async (request) => ok({ messages: await deleteMessages(ctx, request.auth.user.id, request.body.messageIds, targetOf(request.query.target)) }),
+    async (request) => ok({ messages: await deleteMessages(ctx, request.auth, request.body.messageIds, targetOf(request.query.target)) }),
   );
 
   app.get(
@@ -140,7 +140,7 @@ export default async function messageRoutes(app: App): Promise<void> {
     },
     async (request) =>
       ok(
-        await readRoomHistory(ctx, request.auth.user.id, positiveInt(request.params.roomId), {
+        await readRoomHistory(ctx, request.auth, positiveInt(request.params.roomId), {
           cursor: positiveInt(request.query.cursor) ?? undefined,
           targetMessageId: positiveInt(request.query.targetMessageId) ?? undefined,
           page: positiveInt(request.query.page) ?? 1,

@@ -1,4 +1,5 @@
 // Access checks and every change to room notes (§4.16); each change also posts a system message.
+import type { Me } from "../../actor.js";
 import { transact, type AppContext } from "../../context.js";
 import type { Db, Tx } from "../../db/index.js";
 import type { NoteRow, RoomRow, UserRow } from "../../db/schema.js";
@@ -36,29 +37,29 @@ export async function readableNote(db: Db, id: number, userId: number): Promise<
 const nameOf = (u: Pick<UserRow, "displayName" | "id">) => u.displayName ?? `User ${u.id}`;
 
 /** The room a member may change notes of: deleted rooms take no new (system) messages. */
-async function writableRoom(tx: Tx, roomId: number, me: UserRow, doing: string): Promise<RoomRow> {
-  const room = await noteRoom(tx, roomId, me.id, doing);
+async function writableRoom(tx: Tx, roomId: number, me: Me, doing: string): Promise<RoomRow> {
+  const room = await noteRoom(tx, roomId, me.user.id, doing);
   if (room.deleted === 1) throw forbidden("Chat is deleted");
   return room;
 }
 
 /** POST /notes/roomId/:roomId. */
-export async function createNote(ctx: AppContext, me: UserRow, roomId: number, input: NoteInput): Promise<NoteRow> {
+export async function createNote(ctx: AppContext, me: Me, roomId: number, input: NoteInput): Promise<NoteRow> {
   return transact(ctx, async (tx, after) => {
     const room = await writableRoom(tx, roomId, me, "create note");
     const now = Date.now();
     const note = await tx
       .insertInto("notes")
-      .values({ roomId: room.id, userId: me.id, title: input.title, content: input.content, createdAt: now, modifiedAt: now })
+      .values({ roomId: room.id, userId: me.user.id, title: input.title, content: input.content, createdAt: now, modifiedAt: now })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await createSystemMessage(tx, after, room, me, "created_note", `${nameOf(me)} created note ${note.title}`, [{ id: note.id, name: note.title }]);
+    await createSystemMessage(tx, after, room, me.user, "created_note", `${nameOf(me.user)} created note ${note.title}`, [{ id: note.id, name: note.title }]);
     return note;
   });
 }
 
 /** PUT /notes/:id: 404 `Not found`, 403 for non-members; touches modifiedAt. */
-export async function updateNote(ctx: AppContext, me: UserRow, id: number, input: NoteInput): Promise<NoteRow> {
+export async function updateNote(ctx: AppContext, me: Me, id: number, input: NoteInput): Promise<NoteRow> {
   return transact(ctx, async (tx, after) => {
     const note = await findNote(tx, id);
     if (!note) throw notFound("Not found");
@@ -69,18 +70,18 @@ export async function updateNote(ctx: AppContext, me: UserRow, id: number, input
       .where("id", "=", id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await createSystemMessage(tx, after, room, me, "updated_note", `${nameOf(me)} updated note ${updated.title}`, [{ id: updated.id, name: updated.title }]);
+    await createSystemMessage(tx, after, room, me.user, "updated_note", `${nameOf(me.user)} updated note ${updated.title}`, [{ id: updated.id, name: updated.title }]);
     return updated;
   });
 }
 
 /** DELETE /notes/:id: hard delete. */
-export async function deleteNote(ctx: AppContext, me: UserRow, id: number): Promise<void> {
+export async function deleteNote(ctx: AppContext, me: Me, id: number): Promise<void> {
   await transact(ctx, async (tx, after) => {
     const note = await findNote(tx, id);
     if (!note) throw notFound("Not found");
     const room = await writableRoom(tx, note.roomId, me, "delete note");
     await tx.deleteFrom("notes").where("id", "=", id).execute();
-    await createSystemMessage(tx, after, room, me, "deleted_note", `${nameOf(me)} deleted note ${note.title}`, [{ id: note.id, name: note.title }]);
+    await createSystemMessage(tx, after, room, me.user, "deleted_note", `${nameOf(me.user)} deleted note ${note.title}`, [{ id: note.id, name: note.title }]);
   });
 }

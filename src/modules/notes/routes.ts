@@ -55,7 +55,7 @@ export default async function noteRoutes(app: App): Promise<void> {
         errors: { 400: ["roomId must be number"], 403: [notParticipant("create note"), "Chat is deleted"] },
       }),
     },
-    async (request) => ok({ note: noteView(await createNote(ctx, request.auth.user, pathId(request.params.roomId, "roomId"), request.body)) }),
+    async (request) => ok({ note: noteView(await createNote(ctx, request.auth, pathId(request.params.roomId, "roomId"), request.body)) }),
   );
 
   app.get(
@@ -90,7 +90,7 @@ export default async function noteRoutes(app: App): Promise<void> {
         errors: { 400: ["id must be number"], 403: [notParticipant("update note"), "Chat is deleted"], 404: ["Not found"] },
       }),
     },
-    async (request) => ok({ note: noteView(await updateNote(ctx, request.auth.user, pathId(request.params.id, "id"), request.body)) }),
+    async (request) => ok({ note: noteView(await updateNote(ctx, request.auth, pathId(request.params.id, "id"), request.body)) }),
   );
 
   app.delete(
@@ -108,7 +108,7 @@ export default async function noteRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await deleteNote(ctx, request.auth.user, pathId(request.params.id, "id"));
+      await deleteNote(ctx, request.auth, pathId(request.params.id, "id"));
       return ok({ deleted: true });
     },
   );

@@ -1,9 +1,9 @@
 // Every change to message records (§4.14, §4.15, §9.3): delivered and seen records with the
 // message counters, and reactions. Written when users read, never per recipient on send.
+import type { Me, MeOnDevice } from "../../actor.js";
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import type { Tx } from "../../db/index.js";
 import type { MessageRecordRow, MessageRow } from "../../db/schema.js";
-import type { DeviceAuth } from "../../http/auth.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
 import { accessMessage, findMessage, notHiddenFrom } from "../messages/queries.js";
 import { recipientsOf } from "../messages/statements.js";
@@ -83,7 +83,8 @@ async function addRecords(
 }
 
 /** POST /messages/delivered (§4.14). */
-export async function markDelivered(ctx: AppContext, me: number, messageIds: number[]): Promise<void> {
+export async function markDelivered(ctx: AppContext, me: Me, messageIds: number[]): Promise<void> {
+  const userId = me.user.id;
   await transact(ctx, async (tx, after) => {
     const ids = [...new Set(messageIds)];
     const found = ids.length ? await tx.selectFrom("messages").selectAll().where("id", "in", ids).execute() : [];
@@ -93,13 +94,13 @@ export async function markDelivered(ctx: AppContext, me: number, messageIds: num
       throw badRequest(`Messages with ids: ${ids.filter((id) => !have.has(id)).join(", ")} not found`);
     }
     const rooms = [...new Set(found.map((m) => m.roomId))];
-    if ((await memberRoomIds(tx, me, rooms)).size < rooms.length) throw badRequest("One or more message is from room that user is not part of");
-    await addRecords(ctx, tx, after, me, found, ["delivered"]);
+    if ((await memberRoomIds(tx, userId, rooms)).size < rooms.length) throw badRequest("One or more message is from room that user is not part of");
+    await addRecords(ctx, tx, after, userId, found, ["delivered"]);
   });
 }
 
 /** POST /messages/:roomId/seen (§4.14): everything visible becomes seen (and delivered). */
-export async function markRoomSeen(ctx: AppContext, me: DeviceAuth, roomId: number): Promise<void> {
+export async function markRoomSeen(ctx: AppContext, me: MeOnDevice, roomId: number): Promise<void> {
   await transact(ctx, async (tx, after) => {
     const { member } = await accessRoom(tx, roomId, me.user.id, { denied: () => badRequest("user is not in this room") });
     const unseen = await tx
@@ -120,12 +121,13 @@ export async function markRoomSeen(ctx: AppContext, me: DeviceAuth, roomId: numb
 }
 
 /** Room history side effect (§4.14): returned messages become delivered to the reader. */
-export async function markReadDelivered(ctx: AppContext, me: number, messageIds: number[]): Promise<void> {
+export async function markReadDelivered(ctx: AppContext, me: Me, messageIds: number[]): Promise<void> {
+  const userId = me.user.id;
   if (messageIds.length === 0) return;
   const already = await ctx.db
     .selectFrom("messageRecords")
     .select("messageId")
-    .where("userId", "=", me)
+    .where("userId", "=", userId)
     .where("type", "=", "delivered")
     .where("messageId", "in", messageIds)
     .execute();
@@ -134,34 +136,35 @@ export async function markReadDelivered(ctx: AppContext, me: number, messageIds:
   if (missing.length === 0) return;
   await transact(ctx, async (tx, after) => {
     const rows = await tx.selectFrom("messages").selectAll().where("id", "in", missing).execute();
-    await addRecords(ctx, tx, after, me, rows, ["delivered"]);
+    await addRecords(ctx, tx, after, userId, rows, ["delivered"]);
   });
 }
 
 /** POST /message-records (§4.15): a reaction (replacing the user's previous one), or seen/delivered. */
 export async function addMessageRecord(
   ctx: AppContext,
-  me: number,
+  me: Me,
   input: { messageId: number; type: "reaction" | RecordType; reaction?: string },
 ) {
+  const userId = me.user.id;
   return transact(ctx, async (tx, after) => {
-    const message = await accessMessage(tx, me, input.messageId);
+    const message = await accessMessage(tx, userId, input.messageId);
     if (!message) throw notFound("Message not found");
-    if ((await accessRoom(tx, message.roomId, me)).blocksPeer) throw forbidden("Room is blocked");
+    if ((await accessRoom(tx, message.roomId, userId)).blocksPeer) throw forbidden("Room is blocked");
     if (input.type !== "reaction") {
-      await addRecords(ctx, tx, after, me, [message], [input.type]);
+      await addRecords(ctx, tx, after, userId, [message], [input.type]);
       return tx
         .selectFrom("messageRecords")
         .selectAll()
         .where("messageId", "=", message.id)
-        .where("userId", "=", me)
+        .where("userId", "=", userId)
         .where("type", "=", input.type)
         .executeTakeFirstOrThrow();
     }
     const now = Date.now();
     const record = await tx
       .insertInto("messageRecords")
-      .values({ messageId: message.id, roomId: message.roomId, userId: me, type: "reaction", reaction: input.reaction!, createdAt: now, modifiedAt: now })
+      .values({ messageId: message.id, roomId: message.roomId, userId, type: "reaction", reaction: input.reaction!, createdAt: now, modifiedAt: now })
       .onConflict((oc) => oc.columns(["messageId", "userId", "type"]).doUpdateSet({ reaction: input.reaction!, isDeleted: 0, modifiedAt: now }))
       .returningAll()
       .executeTakeFirstOrThrow();
@@ -180,9 +183,10 @@ async function emitReactionEvent(tx: Tx, after: AfterCommit, type: string, messa
 }
 
 /** DELETE /message-records/:id (§4.15): soft delete of the caller's own reaction. */
-export async function deleteReaction(ctx: AppContext, me: number, id: number) {
+export async function deleteReaction(ctx: AppContext, me: Me, id: number) {
+  const userId = me.user.id;
   return transact(ctx, async (tx, after) => {
-    const record = await tx.selectFrom("messageRecords").selectAll().where("id", "=", id).where("userId", "=", me).executeTakeFirst();
+    const record = await tx.selectFrom("messageRecords").selectAll().where("id", "=", id).where("userId", "=", userId).executeTakeFirst();
     if (!record) throw notFound("Not found");
     if (record.type !== "reaction") throw notFound("Only reactions can be deleted");
     const updated = await tx

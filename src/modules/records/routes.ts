@@ -53,7 +53,7 @@ export default async function recordRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await markDelivered(ctx, request.auth.user.id, request.body.messageIds);
+      await markDelivered(ctx, request.auth, request.body.messageIds);
       return ok({ messageRecords: [] });
     },
   );
@@ -103,7 +103,7 @@ export default async function recordRoutes(app: App): Promise<void> {
     async (request) => {
       const type = request.body.type ?? "reaction";
       if (type === "reaction" && request.body.reaction === undefined) throw badRequest("Invalid params: reaction is required");
-      const record = await addMessageRecord(ctx, request.auth.user.id, { messageId: request.body.messageId, type, reaction: request.body.reaction });
+      const record = await addMessageRecord(ctx, request.auth, { messageId: request.body.messageId, type, reaction: request.body.reaction });
       return ok({ messageRecord: recordView(record) });
     },
   );
@@ -125,7 +125,7 @@ export default async function recordRoutes(app: App): Promise<void> {
     async (request) => {
       const id = positiveInt(request.params.id);
       if (id === null) throw notFound("Not found");
-      return ok({ messageRecord: recordView(await deleteReaction(ctx, request.auth.user.id, id)) });
+      return ok({ messageRecord: recordView(await deleteReaction(ctx, request.auth, id)) });
     },
   );
 

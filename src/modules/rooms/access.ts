@@ -86,21 +86,21 @@ export async function joinTimes(db: Db, userId: number, roomIds: number[]): Prom
 const memberCount = async (db: Db, roomId: number) =>
   Number((await db.selectFrom("roomUsers").select(sql<number>`count(*)`.as("n")).where("roomId", "=", roomId).executeTakeFirstOrThrow()).n);
 
-/** In a private room: whether `me` blocked the other (human) member — one query. */
-export async function blocksPrivatePeer(db: Db, room: RoomRow, me: number): Promise<boolean> {
+/** In a private room: whether `viewerId` blocked the other (human) member — one query. */
+export async function blocksPrivatePeer(db: Db, room: RoomRow, viewerId: number): Promise<boolean> {
   if (room.type !== "private") return false;
-  return (await blockedPeer(db, { roomId: room.id, me })).length > 0;
+  return (await blockedPeer(db, { roomId: room.id, viewerId })).length > 0;
 }
-const blockedPeerOf = (db: Db, roomId: number | Expression<number>, me: number) =>
+const blockedPeerOf = (db: Db, roomId: number | Expression<number>, viewerId: number) =>
   db
     .selectFrom("roomUsers as peer")
     .innerJoin("users as u", "u.id", "peer.userId")
-    .innerJoin("blocks as b", (j) => j.onRef("b.blockedId", "=", "peer.userId").on("b.userId", "=", me))
+    .innerJoin("blocks as b", (j) => j.onRef("b.blockedId", "=", "peer.userId").on("b.userId", "=", viewerId))
     .select("peer.userId")
     .where("peer.roomId", "=", roomId)
-    .where("peer.userId", "!=", me)
+    .where("peer.userId", "!=", viewerId)
     .where("u.isBot", "=", 0);
-const blockedPeer = prepared((db, a: { roomId: number; me: number }) => blockedPeerOf(db, a.roomId, a.me).limit(1));
+const blockedPeer = prepared((db, a: { roomId: number; viewerId: number }) => blockedPeerOf(db, a.roomId, a.viewerId).limit(1));
 
 const roomAndMember = prepared((db, a: { roomId: number; userId: number }) =>
   db

@@ -111,9 +111,9 @@ export async function roomViewFor(db: Db, teamMode: boolean, room: RoomRow, view
 }
 
 /** §4.4 room detail for a member (deleted rooms too; a private room needs both members), else 404. */
-export async function roomDetail(db: Db, teamMode: boolean, roomId: number | null, me: number): Promise<RoomView> {
-  const { room } = await accessRoom(db, roomId, me, { denied: () => notFound("Chat not found"), withPeer: true });
-  return roomViewFor(db, teamMode, room, me);
+export async function roomDetail(db: Db, teamMode: boolean, roomId: number | null, viewerId: number): Promise<RoomView> {
+  const { room } = await accessRoom(db, roomId, viewerId, { denied: () => notFound("Chat not found"), withPeer: true });
+  return roomViewFor(db, teamMode, room, viewerId);
 }
 
 /** The room as each of its current members sees it (for NEW_ROOM / UPDATE_ROOM / DELETE_ROOM). */
@@ -131,10 +131,10 @@ export async function roomViewsForMembers(db: Db, teamMode: boolean, room: RoomR
 export const PAGING_LIMIT = 10;
 
 /** §4.3: the caller's non-deleted rooms, oldest first; `keyword` = name prefix. */
-export async function listRooms(db: Db, me: number, opts: { page: number; keyword?: string; dialect: Dialect }) {
+export async function listRooms(db: Db, viewerId: number, opts: { page: number; keyword?: string; dialect: Dialect }) {
   let q = db
     .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", viewerId))
     .where("r.deleted", "=", 0);
   if (opts.keyword) q = q.where(matchesIgnoringCase("r.name", opts.keyword, opts.dialect, "prefix"));
   return pageAndCount(q.selectAll("r").orderBy("r.createdAt").orderBy("r.id"), { page: opts.page, limit: PAGING_LIMIT });
@@ -164,10 +164,10 @@ export async function privateRoomOf(db: Db, a: number, b: number): Promise<RoomR
 }
 
 /** §4.11: rooms the caller is in that changed (or whose mute/pin changed) after `since`. */
-export async function roomsModifiedSince(db: Db, me: number, since: number, page: number) {
+export async function roomsModifiedSince(db: Db, viewerId: number, since: number, page: number) {
   const q = db
     .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", viewerId))
     .where((eb) => eb.or([eb("r.modifiedAt", ">", since), eb("ru.settingsModifiedAt", ">", since), eb("ru.createdAt", ">", since)]));
   return pageAndCount(q.selectAll("r").orderBy("r.modifiedAt").orderBy("r.id"), { page, limit: SYNC_LIMIT });
 }
@@ -175,10 +175,10 @@ export async function roomsModifiedSince(db: Db, me: number, since: number, page
 export const GROUP_ROOMS_LIMIT = 20;
 
 /** §4.12: the caller's non-deleted group rooms by name; cursor = room id of the last item. */
-export async function groupRooms(db: Db, me: number, opts: { keyword?: string; cursor?: number; dialect: Dialect }) {
+export async function groupRooms(db: Db, viewerId: number, opts: { keyword?: string; cursor?: number; dialect: Dialect }) {
   let q = db
     .selectFrom("rooms as r")
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", me))
+    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "r.id").on("ru.userId", "=", viewerId))
     .where("r.deleted", "=", 0)
     .where("r.type", "=", "group");
   if (opts.keyword) q = q.where(matchesIgnoringCase("r.name", opts.keyword, opts.dialect));
@@ -192,28 +192,28 @@ export async function groupRooms(db: Db, me: number, opts: { keyword?: string; c
 }
 
 /** §4.10: rooms of the caller with unread messages. */
-export async function unreadByRoom(db: Db, me: number): Promise<Array<{ roomId: number; unreadCount: number }>> {
+export async function unreadByRoom(db: Db, viewerId: number): Promise<Array<{ roomId: number; unreadCount: number }>> {
   const rooms = await db
     .selectFrom("roomUsers as ru")
     .innerJoin("rooms as r", "r.id", "ru.roomId")
     .select("ru.roomId")
-    .where("ru.userId", "=", me)
+    .where("ru.userId", "=", viewerId)
     .where("r.deleted", "=", 0)
     .execute();
   const ids = rooms.map((r) => r.roomId);
-  const counts = await unreadCounts(db, { roomIds: ids, userIds: [me] });
-  return ids.map((roomId) => ({ roomId, unreadCount: counts.get(pairKey(roomId, me)) ?? 0 })).filter((r) => r.unreadCount > 0);
+  const counts = await unreadCounts(db, { roomIds: ids, userIds: [viewerId] });
+  return ids.map((roomId) => ({ roomId, unreadCount: counts.get(pairKey(roomId, viewerId)) ?? 0 })).filter((r) => r.unreadCount > 0);
 }
 
 /** In a private room: the other human member's id (undefined for groups or lone members). */
-export async function privatePeer(db: Db, room: RoomRow, me: number): Promise<number | undefined> {
+export async function privatePeer(db: Db, room: RoomRow, viewerId: number): Promise<number | undefined> {
   if (room.type !== "private") return undefined;
   const peer = await db
     .selectFrom("roomUsers as ru")
     .innerJoin("users as u", "u.id", "ru.userId")
     .select("ru.userId")
     .where("ru.roomId", "=", room.id)
-    .where("ru.userId", "!=", me)
+    .where("ru.userId", "!=", viewerId)
     .where("u.isBot", "=", 0)
     .orderBy("ru.id")
     .executeTakeFirst();

@@ -54,7 +54,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         response: RoomResponse,
       }),
     },
-    async (request) => ok({ room: await createRoom(ctx, request.auth.user, request.body) }),
+    async (request) => ok({ room: await createRoom(ctx, request.auth, request.body) }),
   );
 
   app.get(
@@ -71,13 +71,13 @@ export default async function roomRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
-      const { rows, count } = await listRooms(ctx.db, me, {
+      const viewerId = request.auth.user.id;
+      const { rows, count } = await listRooms(ctx.db, viewerId, {
         page: pageOf(request.query.page),
         keyword: request.query.keyword?.trim() || undefined,
         dialect: ctx.dialect,
       });
-      return ok({ list: await roomViews(ctx.db, ctx.config.teamMode, rows, me), count, limit: PAGING_LIMIT });
+      return ok({ list: await roomViews(ctx.db, ctx.config.teamMode, rows, viewerId), count, limit: PAGING_LIMIT });
     },
   );
 
@@ -96,12 +96,12 @@ export default async function roomRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
+      const viewerId = request.auth.user.id;
       const other = positiveInt(request.params.userId);
       // A room's members exist (foreign key): no separate look-up of the other user.
-      const room = other === null ? undefined : await privateRoomOf(ctx.db, me, other);
+      const room = other === null ? undefined : await privateRoomOf(ctx.db, viewerId, other);
       if (!room) throw notFound("Chat not found");
-      return ok({ room: await roomViewFor(ctx.db, ctx.config.teamMode, room, me) });
+      return ok({ room: await roomViewFor(ctx.db, ctx.config.teamMode, room, viewerId) });
     },
   );
 
@@ -140,11 +140,11 @@ export default async function roomRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
+      const viewerId = request.auth.user.id;
       const since = requiredNumber(request.params.lastUpdate, "lastUpdate");
       const page = syncPage(request.query.page);
-      const { rows, count } = await roomsModifiedSince(ctx.db, me, since, page);
-      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, me);
+      const { rows, count } = await roomsModifiedSince(ctx.db, viewerId, since, page);
+      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, viewerId);
       return ok({ list, rooms: list, limit: SYNC_LIMIT, count, hasNext: count > page * SYNC_LIMIT });
     },
   );
@@ -167,13 +167,13 @@ export default async function roomRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      const me = request.auth.user.id;
-      const { rows, count } = await groupRooms(ctx.db, me, {
+      const viewerId = request.auth.user.id;
+      const { rows, count } = await groupRooms(ctx.db, viewerId, {
         dialect: ctx.dialect,
         keyword: request.query.keyword?.trim() || undefined,
         cursor: positiveInt(request.query.cursor) ?? undefined,
       });
-      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, me, false);
+      const list = await roomViews(ctx.db, ctx.config.teamMode, rows, viewerId, false);
       const last = list.at(-1);
       return ok({ groupMessageRoomList: list, count, limit: GROUP_ROOMS_LIMIT, nextCursor: list.length === GROUP_ROOMS_LIMIT && last ? last.id : null });
     },
@@ -227,7 +227,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         response: RoomResponse,
       }),
     },
-    async (request) => ok({ room: await updateRoom(ctx, request.auth.user, positiveInt(request.params.id), request.body) }),
+    async (request) => ok({ room: await updateRoom(ctx, request.auth, positiveInt(request.params.id), request.body) }),
   );
 
   app.delete(
@@ -244,7 +244,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         errors: { 403: ["Can't delete private room", "Forbidden"], 404: ["Not found"] },
       }),
     },
-    async (request) => ok({ room: await deleteRoom(ctx, request.auth.user, positiveInt(request.params.id)) }),
+    async (request) => ok({ room: await deleteRoom(ctx, request.auth, positiveInt(request.params.id)) }),
   );
 
   app.post(
@@ -262,7 +262,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         errors: { 400: ["New admin(s) must be defined"], 403: ["Can't leave private room"], 404: ["Not found"] },
       }),
     },
-    async (request) => ok({ room: await leaveRoom(ctx, request.auth.user, positiveInt(request.params.id), request.body.adminUserIds) }),
+    async (request) => ok({ room: await leaveRoom(ctx, request.auth, positiveInt(request.params.id), request.body.adminUserIds) }),
   );
 
   for (const flag of ["mute", "unmute", "pin", "unpin"] as RoomFlag[]) {
@@ -283,7 +283,7 @@ export default async function roomRoutes(app: App): Promise<void> {
       async (request) => {
         const id = positiveInt(request.params.id);
         if (id === null) throw badRequest("id is required");
-        return ok({ room: await setRoomFlag(ctx, request.auth.user.id, id, flag) });
+        return ok({ room: await setRoomFlag(ctx, request.auth, id, flag) });
       },
     );
   }

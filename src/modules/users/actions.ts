@@ -1,4 +1,5 @@
 // Changes to an account (§3.7, §3.8): by its owner, or by an operator (docs/management.md).
+import { isOperator, type Actor, type Operator } from "../../actor.js";
 import { transact, type AppContext } from "../../context.js";
 import { sha256Hex } from "../../crypto.js";
 import { isUniqueViolation } from "../../db/errors.js";
@@ -8,7 +9,7 @@ import { badRequest, forbidden } from "../../http/errors.js";
 import { checkFileClaims } from "../files/access.js";
 import { visibleName } from "../../names.js";
 import type { OutgoingEvent } from "../../realtime/events.js";
-import { recordAudit, type Operator } from "../audit/actions.js";
+import { recordAudit } from "../audit/actions.js";
 import { findUserByEmail, findUserByPhone, userUpdateAudience, whoKnowsWhom } from "./queries.js";
 import { userView } from "./views.js";
 
@@ -106,49 +107,57 @@ async function announce(tx: Tx, user: UserRow, teamMode: boolean): Promise<Outgo
   ];
 }
 
+/** `by` may act on `account`: an operator on any account, a user on their own only. */
+function operatorOn(by: Actor, account: UserRow): Operator | null {
+  if (isOperator(by)) return by;
+  if (by.user.id !== account.id) throw forbidden("Forbidden");
+  return null;
+}
+
 /**
  * §3.7 with §13a.4: for its owner a new number needs an SMS round, so only the same number
  * passes; an operator sets it (and the fields of OperatorChanges) directly.
  */
-export async function updateMe(ctx: AppContext, me: UserRow, changes: OperatorChanges, by?: Operator): Promise<UserRow> {
+export async function updateMe(ctx: AppContext, by: Actor, account: UserRow, changes: OperatorChanges): Promise<UserRow> {
+  const operator = operatorOn(by, account);
   const set: UserUpdate = {};
   const email = changes.emailAddress === undefined ? undefined : changes.emailAddress.trim() || null;
-  const newPhone = changes.telephoneNumber !== undefined && changes.telephoneNumber !== me.telephoneNumber ? changes.telephoneNumber : undefined;
-  await checkFreeContacts(ctx.db, me.id, newPhone, email);
+  const newPhone = changes.telephoneNumber !== undefined && changes.telephoneNumber !== account.telephoneNumber ? changes.telephoneNumber : undefined;
+  await checkFreeContacts(ctx.db, account.id, newPhone, email);
   if (email !== undefined) set.emailAddress = email;
   if (newPhone !== undefined) {
-    if (!by) throw forbidden("Changing the telephone number requires verification");
+    if (!operator) throw forbidden("Changing the telephone number requires verification");
     set.telephoneNumber = newPhone;
     set.telephoneNumberHashed = sha256Hex(newPhone);
   }
   if (changes.displayName !== undefined) set.displayName = visibleName(changes.displayName);
   if (changes.avatarFileId !== undefined) {
     // Sending the current avatar again claims nothing new; an operator may set any file.
-    if (changes.avatarFileId !== me.avatarFileId && !by) await checkFileClaims(ctx.db, ctx.dialect, me.id, "avatar", { avatarFileId: changes.avatarFileId });
+    if (changes.avatarFileId !== account.avatarFileId && !operator) await checkFileClaims(ctx.db, ctx.dialect, account.id, "avatar", { avatarFileId: changes.avatarFileId });
     set.avatarFileId = changes.avatarFileId;
   }
-  if (by) {
+  if (operator) {
     if (changes.verified !== undefined) set.verified = changes.verified ? 1 : 0;
     for (const key of ["webhookUrl", "shortDescription", "longDescription", "coverFileId"] as const) {
       if (changes[key] !== undefined) (set as Record<string, unknown>)[key] = changes[key];
     }
   }
-  if (Object.keys(set).length === 0) return me;
+  if (Object.keys(set).length === 0) return account;
 
   try {
     const user = await transact(ctx, async (tx, after) => {
       const user = await tx
         .updateTable("users")
         .set({ ...set, modifiedAt: Date.now() })
-        .where("id", "=", me.id)
+        .where("id", "=", account.id)
         .returningAll()
         .executeTakeFirstOrThrow();
       after.emit(...(await announce(tx, user, ctx.config.teamMode)));
-      if (by) await recordAudit(tx, by, { action: user.isBot ? "bot.update" : "user.update", targetType: "user", targetId: user.id, details: { fields: Object.keys(set) } });
+      if (operator) await recordAudit(tx, operator, { action: user.isBot ? "bot.update" : "user.update", targetType: "user", targetId: user.id, details: { fields: Object.keys(set) } });
       return user;
     });
     // Cached authentications carry the user row.
-    await ctx.bus.revoke({ userIds: [me.id] });
+    await ctx.bus.revoke({ userIds: [account.id] });
     return user;
   } catch (err) {
     uniqueViolationAs400(err);
@@ -159,9 +168,10 @@ export async function updateMe(ctx: AppContext, me: UserRow, changes: OperatorCh
  * §3.8: soft-deletes the account and removes everything that ties it to others; its devices'
  * tokens die and their streams close. The owner asks for it, or an operator.
  */
-export async function deleteMe(ctx: AppContext, me: UserRow, by?: Operator): Promise<void> {
+export async function deleteMe(ctx: AppContext, by: Actor, account: UserRow): Promise<void> {
+  const operator = operatorOn(by, account);
   await transact(ctx, async (tx, after) => {
-    const id = me.id;
+    const id = account.id;
     const audience = ctx.config.teamMode ? null : await userUpdateAudience(tx, id);
     const user = await tx
       .updateTable("users")
@@ -194,8 +204,8 @@ export async function deleteMe(ctx: AppContext, me: UserRow, by?: Operator): Pro
     const data = { type: "USER_UPDATE", user: userView(user) };
     after.emit(audience ? { userIds: audience.filter((u) => u !== id), data } : { userIds: [], allUsers: true, data });
     after.emit({ userIds: [id], data: { type: "LOGOUT" }, closeStreams: true });
-    if (by) await recordAudit(tx, by, { action: user.isBot ? "bot.delete" : "user.delete", targetType: "user", targetId: id });
+    if (operator) await recordAudit(tx, operator, { action: user.isBot ? "bot.delete" : "user.delete", targetType: "user", targetId: id });
   });
-  await ctx.bus.revoke({ userIds: [me.id] });
+  await ctx.bus.revoke({ userIds: [account.id] });
 }
 

@@ -52,7 +52,7 @@ export default async function userRoutes(app: App): Promise<void> {
         response: userResponse,
       }),
     },
-    async (request) => ok({ user: userView(await updateMe(ctx, request.auth.user, request.body)) }),
+    async (request) => ok({ user: userView(await updateMe(ctx, request.auth, request.auth.user, request.body)) }),
   );
 
   app.delete(
@@ -68,7 +68,7 @@ export default async function userRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await deleteMe(ctx, request.auth.user);
+      await deleteMe(ctx, request.auth, request.auth.user);
       return ok({ deleted: true });
     },
   );
@@ -140,9 +140,9 @@ export default async function userRoutes(app: App): Promise<void> {
         page,
         limit: SYNC_LIMIT,
       });
-      const me = request.auth.user.id;
-      const knows = await whoKnowsWhom(ctx.db, ctx.config.teamMode, [me], list.map((u) => u.id));
-      const users = list.map((u) => userView(u, knows(me, u.id)));
+      const viewerId = request.auth.user.id;
+      const knows = await whoKnowsWhom(ctx.db, ctx.config.teamMode, [viewerId], list.map((u) => u.id));
+      const users = list.map((u) => userView(u, knows(viewerId, u.id)));
       return ok({ list: users, users, count, limit: SYNC_LIMIT, hasNext: count > page * SYNC_LIMIT });
     },
   );

@@ -1,5 +1,6 @@
 // The §4.17 access rule (shared with API keys) and every change to room webhooks. Calling them is
 // the webhook job's business (§8.1).
+import type { Me } from "../../actor.js";
 import { transact, type AppContext } from "../../context.js";
 import { randomAlnum } from "../../crypto.js";
 import type { Db } from "../../db/index.js";
@@ -41,10 +42,10 @@ function checkedUrl(url: string): string {
 }
 
 /** POST /webhooks/roomId/:roomId: a new webhook with a fresh 16-character secret. */
-export async function createWebhook(ctx: AppContext, me: number, roomId: number, rawUrl: string): Promise<WebhookRow> {
+export async function createWebhook(ctx: AppContext, me: Me, roomId: number, rawUrl: string): Promise<WebhookRow> {
   const url = checkedUrl(rawUrl);
   return transact(ctx, async (tx) => {
-    const room = await managedRoom(tx, roomId, me);
+    const room = await managedRoom(tx, roomId, me.user.id);
     const now = Date.now();
     return tx
       .insertInto("webhooks")
@@ -55,12 +56,12 @@ export async function createWebhook(ctx: AppContext, me: number, roomId: number,
 }
 
 /** PUT /webhooks/:id: a new url; the secret stays, modifiedAt moves. */
-export async function updateWebhook(ctx: AppContext, me: number, id: number, rawUrl: string): Promise<WebhookRow> {
+export async function updateWebhook(ctx: AppContext, me: Me, id: number, rawUrl: string): Promise<WebhookRow> {
   const url = checkedUrl(rawUrl);
   return transact(ctx, async (tx) => {
     const hook = await findWebhook(tx, id);
     if (!hook) throw notFound("Not found");
-    await managedRoom(tx, hook.roomId, me);
+    await managedRoom(tx, hook.roomId, me.user.id);
     return tx
       .updateTable("webhooks")
       .set({ url, modifiedAt: Math.max(Date.now(), hook.modifiedAt + 1) })
@@ -71,11 +72,11 @@ export async function updateWebhook(ctx: AppContext, me: number, id: number, raw
 }
 
 /** DELETE /webhooks/:id. */
-export async function deleteWebhook(ctx: AppContext, me: number, id: number): Promise<void> {
+export async function deleteWebhook(ctx: AppContext, me: Me, id: number): Promise<void> {
   await transact(ctx, async (tx) => {
     const hook = await findWebhook(tx, id);
     if (!hook) throw notFound("Not found");
-    await managedRoom(tx, hook.roomId, me);
+    await managedRoom(tx, hook.roomId, me.user.id);
     await tx.deleteFrom("webhooks").where("id", "=", id).execute();
   });
 }

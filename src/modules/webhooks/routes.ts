@@ -53,7 +53,7 @@ export default async function webhookRoutes(app: App): Promise<void> {
     },
     async (request) => {
       const roomId = pathId(request.params.roomId, "roomId");
-      return ok({ webhook: webhookView(await createWebhook(ctx, request.auth.user.id, roomId, request.body.url)) });
+      return ok({ webhook: webhookView(await createWebhook(ctx, request.auth, roomId, request.body.url)) });
     },
   );
 
@@ -72,7 +72,7 @@ export default async function webhookRoutes(app: App): Promise<void> {
         errors: { 400: ["id must be number", "Url not valid"], 403: [NOT_ALLOWED], 404: ["Not found"] },
       }),
     },
-    async (request) => ok({ webhook: webhookView(await updateWebhook(ctx, request.auth.user.id, pathId(request.params.id, "id"), request.body.url)) }),
+    async (request) => ok({ webhook: webhookView(await updateWebhook(ctx, request.auth, pathId(request.params.id, "id"), request.body.url)) }),
   );
 
   app.delete(
@@ -90,7 +90,7 @@ export default async function webhookRoutes(app: App): Promise<void> {
       }),
     },
     async (request) => {
-      await deleteWebhook(ctx, request.auth.user.id, pathId(request.params.id, "id"));
+      await deleteWebhook(ctx, request.auth, pathId(request.params.id, "id"));
       return ok({ deleted: true });
     },
   );
