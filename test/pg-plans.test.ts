@@ -74,10 +74,20 @@ describe("PostgreSQL plans of the hot statements", { skip: engine === "postgres"
     const bad: string[] = [];
     await admin.query("begin");
     try {
-      for (const { text, values } of seen) {
+      for (const [i, { text, values }] of seen.entries()) {
         const { rows } = await admin.query(`explain (format json) ${text}`, values);
         const scans = seqScans(rows[0]["QUERY PLAN"][0].Plan);
         if (scans.length) bad.push(`${scans.join(", ")}: ${text}`);
+        // The hot statements run as named prepared statements (src/db/prepared.ts), for which
+        // PostgreSQL may switch to a generic plan (one plan for any parameters) after five
+        // executions: that plan must use the indexes too.
+        await admin.query(`prepare plan_${i} as ${text}`);
+        await admin.query("set local plan_cache_mode = force_generic_plan");
+        const literal = (v: unknown) => (v === null || v === undefined ? "null" : typeof v === "number" ? String(v) : admin.escapeLiteral(String(v)));
+        const generic = await admin.query(`explain (format json) execute plan_${i}${values.length ? `(${values.map(literal).join(", ")})` : ""}`);
+        await admin.query("set local plan_cache_mode = auto");
+        const genericScans = seqScans(generic.rows[0]["QUERY PLAN"][0].Plan);
+        if (genericScans.length) bad.push(`generic plan: ${genericScans.join(", ")}: ${text}`);
       }
     } finally {
       await admin.query("rollback");

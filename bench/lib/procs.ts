@@ -217,9 +217,11 @@ export async function freshDatabase(): Promise<SpikaDb & { dir: string }> {
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${name}`);
+  const server = await findPgServer(admin).catch(() => undefined);
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
+  if (server) pgServers.set(url.toString(), server);
   const db = {
     dir,
     url: url.toString(),
@@ -316,26 +318,122 @@ export const cpuFields = (c: CpuUse, ops?: number) => ({
   other_cpu_pct: c.other,
 });
 
+/** Where the PostgreSQL server of a bench database runs, when it runs on this machine. */
+interface PgServer {
+  /** The postmaster: every backend and auxiliary process is its child. */
+  postmaster: number;
+  /** `cluster_name`, which PostgreSQL puts into every process title ("postgres: 15/main: …"). */
+  cluster: string;
+}
+const pgServers = new Map<string, PgServer>();
+
+/** The parent of `pid` (Linux /proc), or undefined. */
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Finds the postmaster through a backend's pid (its parent), when PostgreSQL runs on this machine. */
+async function findPgServer(client: pg.Client): Promise<PgServer | undefined> {
+  const { rows } = await client.query<{ pid: number; cluster: string }>("select pg_backend_pid() as pid, current_setting('cluster_name') as cluster");
+  const postmaster = parentOf(rows[0].pid);
+  return postmaster === undefined ? undefined : { postmaster, cluster: rows[0].cluster };
+}
+
+/** Auxiliary processes whose work (WAL writes, checkpoints) the bench database's writes cause. */
+const PG_AUXILIARY = /^(walwriter|background writer|checkpointer)$/;
+
 /**
  * The processes of the database side (part of the system under test): the PostgreSQL backends
- * serving the database of `databaseUrl` (their process title names it), and Redis when REDIS_URL
- * is set (shared with whatever else uses that Redis). None for SQLite: it runs inside the server.
+ * serving the database of `databaseUrl` and the postmaster's auxiliary processes (WAL writer,
+ * background writer, checkpointer, autovacuum), found as the postmaster's children, and Redis
+ * when REDIS_URL is set (shared with whatever else uses that Redis). None for SQLite: it runs
+ * inside the server. Backends of other databases (other test suites on the same PostgreSQL) stay
+ * a disturbance. (The process title is "postgres: <cluster_name>: <user> <database> <host> <state>";
+ * reading the database at a fixed position missed every backend once cluster_name was set, and
+ * their CPU was counted as "other", marking PostgreSQL runs DISTURBED.)
  */
 function databaseProcesses(databaseUrl: string | undefined): number[] {
   const pgName = databaseUrl?.startsWith("postgres") ? new URL(databaseUrl).pathname.slice(1) : null;
-  const redis = !!process.env.REDIS_URL && !!pgName;
   if (!pgName) return [];
+  const server = pgServers.get(databaseUrl!);
+  const redis = !!process.env.REDIS_URL;
+  const prefix = server?.cluster ? `postgres: ${server.cluster}: ` : "postgres: ";
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const title = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
-      if ((title.startsWith("postgres: ") && title.split(" ")[2] === pgName) || (redis && /(^|\/)redis-server /.test(title))) pids.push(Number(entry));
+      if (redis && /(^|\/)redis-server /.test(title)) {
+        pids.push(Number(entry));
+        continue;
+      }
+      if (!server || !title.startsWith(prefix) || parentOf(Number(entry)) !== server.postmaster) continue;
+      const rest = title.slice(prefix.length);
+      if (rest.split(" ")[1] === pgName || PG_AUXILIARY.test(rest.trim()) || rest.trim() === `autovacuum worker ${pgName}`) pids.push(Number(entry));
     } catch {
       // gone meanwhile
     }
   }
   return pids;
+}
+
+/**
+ * BENCH_PG_TRACE=1: samples pg_stat_activity of the bench database every 10 ms (from a connection
+ * to the base database, whose backend does not count as the database side) and returns a stopper
+ * that prints what the backends were doing: state, wait event and statement, as a share of the
+ * samples of busy backends.
+ */
+function pgTrace(databaseUrl: string | undefined): (() => void) | undefined {
+  if (process.env.BENCH_PG_TRACE !== "1" || !databaseUrl?.startsWith("postgres") || !process.env.DATABASE_URL) return undefined;
+  const name = new URL(databaseUrl).pathname.slice(1);
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  const counts = new Map<string, number>();
+  let samples = 0;
+  let backends = 0;
+  let stopped = false;
+  let busy = false;
+  const connected = client.connect().catch(() => (stopped = true));
+  const timer = setInterval(() => {
+    if (busy || stopped) return;
+    busy = true;
+    void connected
+      .then(() =>
+        client.query<{ state: string | null; wait: string | null; query: string }>(
+          "select state, wait_event_type || ':' || wait_event as wait, left(regexp_replace(query, '\\s+', ' ', 'g'), 90) as query from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
+          [name],
+        ),
+      )
+      .then((r) => {
+        if (!r || stopped) return;
+        samples++;
+        for (const row of r.rows) {
+          backends++;
+          if (row.state === "idle") continue;
+          const key = `${row.state} | ${row.wait ?? "on CPU"} | ${row.state === "active" ? row.query : ""}`;
+          counts.set(key, (counts.get(key) ?? 0) + 1);
+        }
+      })
+      .catch(() => {})
+      .finally(() => (busy = false));
+  }, 10);
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+    void connected.then(() => client.end()).catch(() => {});
+    const total = [...counts.values()].reduce((a, b) => a + b, 0);
+    const lines = [...counts.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([k, n]) => `  ${((100 * n) / Math.max(1, total)).toFixed(1).padStart(5)} %  ${(n / Math.max(1, samples)).toFixed(2).padStart(5)}/sample  ${k}`);
+    process.stderr.write(
+      `[pg-trace] ${samples} samples of pg_stat_activity, ${(backends / Math.max(1, samples)).toFixed(1)} backends and ${(total / Math.max(1, samples)).toFixed(2)} not idle per sample (state | wait | statement):\n${lines.join("\n")}\n`,
+    );
+  };
 }
 
 /**
@@ -349,7 +447,9 @@ export function cpuMeter(pid: number, databaseUrl?: string): () => CpuUse {
   const d0 = new Map(databaseProcesses(databaseUrl).map((p) => [p, cpuSecondsOf([p]) ?? 0]));
   const m0 = machineBusySeconds();
   const l0 = process.cpuUsage();
+  const stopTrace = pgTrace(databaseUrl);
   return () => {
+    stopTrace?.();
     const wall = (performance.now() - t0) / 1000;
     const s1 = cpuSeconds(pid);
     const m1 = machineBusySeconds();

@@ -22,6 +22,7 @@ import type { DB } from "./schema.js";
 import { SqliteRoutingDialect } from "./sqliteDriver.js";
 import { startCheckpointer, WRITER_AUTOCHECKPOINT_PAGES } from "./checkpointer.js";
 import { groupCommit, type TransactionRunner } from "./groupCommit.js";
+import { statementName } from "./prepared.js";
 import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_deployment.js";
 import * as m003 from "./migrations/003_rate_limits.js";
@@ -73,6 +74,21 @@ function counted(background: Db, dialect: Dialect): Database {
 // int8 (ids, epoch-ms times, counts) as JS numbers: ids stay integers in JSON on both engines.
 pg.types.setTypeParser(20, (v) => Number(v));
 
+/**
+ * The pool's client: the hot statements of src/db/prepared.ts run as named prepared statements
+ * (pg parses a name once per connection and then only binds and executes it). Kysely's driver
+ * calls `query(text, values)`; everything else passes through unchanged. (A pooler in
+ * transaction mode must keep prepared statements per server connection, as PgBouncer ≥ 1.21
+ * does with max_prepared_statements.)
+ */
+class PreparingClient extends pg.Client {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's query() is heavily overloaded
+  override query(config: any, values?: any, callback?: any): any {
+    const name = typeof config === "string" && Array.isArray(values) ? statementName(config) : undefined;
+    return name ? super.query({ name, text: config, values }, callback) : super.query(config, values, callback);
+  }
+}
+
 export interface OpenOptions {
   /** Hears about connection failures outside a query (e.g. PostgreSQL restarting). */
   onError?: (err: Error) => void;
@@ -110,7 +126,7 @@ export function openDatabase(url: string, { onError = () => {}, checkpointer: ch
       },
     };
   }
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  const pool = new pg.Pool({ connectionString: url, max: 10, Client: PreparingClient });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", onError);
   return counted(new Kysely<DB>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] }), "postgres");

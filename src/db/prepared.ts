@@ -1,6 +1,10 @@
 // Hot statements built and compiled once per dialect. Kysely rebuilds, transforms (CamelCase)
 // and compiles every query anew, which was about a third of the CPU of a send; the SQL text of
 // these statements never changes, only their parameters do.
+//
+// On PostgreSQL they also run as named prepared statements (`statementName`, used by the pool's
+// client in src/db/index.ts): each connection parses and analyzes one once, instead of on every
+// call as unnamed statements are.
 import type { CompiledQuery } from "kysely";
 import type { Db } from "./index.js";
 
@@ -14,6 +18,12 @@ interface Plan {
   /** For each compiled parameter: the argument it comes from, or the constant it is. */
   params: Array<{ arg: string } | { value: unknown }>;
 }
+
+/** The SQL text of every hot statement compiled so far, and its prepared statement's name. */
+const names = new Map<string, string>();
+
+/** The name to prepare `sql` under on PostgreSQL, when it is the text of a hot statement. */
+export const statementName = (sql: string): string | undefined => names.get(sql);
 
 /**
  * `build` is an ordinary Kysely query over `args`; every argument must stand for one SQL value
@@ -33,6 +43,7 @@ export function prepared<A extends object, R>(
       const compiled = build(db, argsProxy).compile();
       plan = { compiled, params: compiled.parameters.map((p) => (p instanceof Slot ? { arg: p.name } : { value: p })) };
       plans.set(adapter, plan);
+      if (!names.has(compiled.sql)) names.set(compiled.sql, `spika_${names.size + 1}`);
     }
     const values = args as Record<string, unknown>;
     const parameters = plan.params.map((p) => ("arg" in p ? values[p.arg] : p.value));
