@@ -4,7 +4,7 @@
 import type { Me } from "../../actor.js";
 import { transact, type AfterCommit, type AppContext } from "../../context.js";
 import type { Dialect, Tx } from "../../db/index.js";
-import type { MessageRecordRow, MessageRow, RoomRow } from "../../db/schema.js";
+import type { MessageRow, RoomRow } from "../../db/schema.js";
 import { badRequest, forbidden, notFound } from "../../http/errors.js";
 import { enqueueAll } from "../../jobs/queue.js";
 import { checkFileClaims } from "../files/access.js";
@@ -14,7 +14,6 @@ import { recordView } from "../records/views.js";
 import { accessRoom } from "../rooms/access.js";
 import { webhooksOfRoom } from "../webhooks/queries.js";
 import { accessMessage, copyHolders, findMessage, messageView, roomHistory } from "./queries.js";
-import { insertMessageWithRecords, onPostgres } from "./pgSend.js";
 import { audienceOf, findByLocalId, insertAuthorRecords, insertMessage, setLastMessage } from "./statements.js";
 import { asCopy, DELETED_BODY, MEDIA_TYPES, parseBody, type CopyRow, type MessageView } from "./views.js";
 
@@ -84,7 +83,7 @@ export interface NewMessage {
 export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): Promise<{ message: MessageRow; created: boolean }> {
   const { members, blockers, pushable, hasWebhooks } = await audienceOf(tx, m.room.id, m.fromUserId);
   const now = Date.now();
-  const values = {
+  const [message] = await insertMessage(tx, {
     roomId: m.room.id,
     fromUserId: m.fromUserId,
     fromDeviceId: m.fromDeviceId,
@@ -99,22 +98,20 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
     hasLink: m.hasLink ? 1 : 0,
     createdAt: now,
     modifiedAt: now,
-  } as const;
-  // PostgreSQL: the message, the author's records and the room's last message in one round trip
-  // (pgSend.ts); SQLite: three statements in-process.
-  const inserted = onPostgres(tx) ? await insertMessageWithRecords(tx, values) : await insertSeparately(tx, values);
-  if (!inserted) {
+  });
+  if (!message) {
     const existing = await findByLocalId(tx, m.room.id, m.fromUserId, m.localId!);
     if (!existing) throw new Error("message with this localId vanished");
     return { message: existing, created: false };
   }
-  const { message, records } = inserted;
+  const records = await insertAuthorRecords(tx, { messageId: message.id, roomId: m.room.id, userId: m.fromUserId, now });
   if (blockers.length > 0) {
     await tx
       .insertInto("messageExceptions")
       .values(blockers.map((userId) => ({ messageId: message.id, roomId: m.room.id, userId, kind: "hidden" as const, createdAt: now, modifiedAt: now })))
       .execute();
   }
+  await setLastMessage(tx, { roomId: m.room.id, messageId: message.id, now });
   // Durable follow-ups, committed with the message (src/jobs): its push (§7.2) and, except for
   // system messages, one call per webhook of the room (§8.1).
   // A room where no device can receive a push gets no push job: the job's own cost (claim,
@@ -140,15 +137,6 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
     });
   }
   return { message, created: true };
-}
-
-/** SQLite: the message, then (unless its localId was taken) the author's records and the room's last message. */
-async function insertSeparately(tx: Tx, values: Omit<MessageRow, "id" | "deleted">): Promise<{ message: MessageRow; records: MessageRecordRow[] } | undefined> {
-  const [message] = await insertMessage(tx, values);
-  if (!message) return undefined;
-  const records = await insertAuthorRecords(tx, { messageId: message.id, roomId: message.roomId, userId: message.fromUserId, now: message.createdAt });
-  await setLastMessage(tx, { roomId: message.roomId, messageId: message.id, now: message.createdAt });
-  return { message, records };
 }
 
 /** §2.6 system message in the name of `subject` (room administration, notes): the acting user, or one standing in for an operator. */
