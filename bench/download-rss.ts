@@ -141,7 +141,7 @@ try {
 
   const line = (name: string, s: { before: number; peak: number; ms: number }, bytes?: number) =>
     `${name.padEnd(34)} RSS before ${fmt(s.before).padStart(9)}  peak ${fmt(s.peak).padStart(9)}  growth ${fmt(s.peak - s.before).padStart(9)}` +
-    (bytes ? `  ${((bytes / MB) / (s.ms / 1000)).toFixed(0)} MB/s` : "");
+    (bytes ? `  ${(bytes / MB / (s.ms / 1000)).toFixed(0)} MB/s` : "");
   console.log(`file: ${fmt(file.size)} in ${total} chunks of ${fmt(CHUNK)}, store: ${s3 ? "s3 (s3rver)" : "local"}`);
   console.log(line("upload (base64 JSON chunks)", upload, file.size));
   console.log(line("verify (assemble + SHA-256)", verify, file.size));

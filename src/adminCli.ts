@@ -48,13 +48,15 @@ const userLine = (u: ReturnType<typeof adminUserView>) =>
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8").replace(/\r?\n$/, "");
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
 }
 
 /** `hash-password` needs no database: handled before a context is opened. */
 export async function hashPasswordCommand(): Promise<void> {
   const password = await readStdin();
-  if (!password) throw new UsageError("hash-password reads the password on stdin (e.g. `read -rs P; printf %s \"$P\" | spika admin hash-password`)");
+  if (!password) throw new UsageError('hash-password reads the password on stdin (e.g. `read -rs P; printf %s "$P" | spika admin hash-password`)');
   process.stdout.write(hashPassword(password) + "\n");
 }
 

@@ -52,13 +52,7 @@ import managementRoutes from "./modules/management/routes.js";
 import { authenticateAdmin } from "./modules/management/queries.js";
 import { StoreUnavailableError } from "./storage/index.js";
 
-export type App = FastifyInstance<
-  RawServerDefault,
-  RawRequestDefaultExpression,
-  RawReplyDefaultExpression,
-  FastifyBaseLogger,
-  TypeBoxTypeProvider
-> & { ctx: AppContext };
+export type App = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, TypeBoxTypeProvider> & { ctx: AppContext };
 
 declare module "fastify" {
   interface FastifyInstance {
@@ -152,7 +146,10 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
     const allowed = routeMethods.allowed(path);
     if (allowed.length) {
       const allow = allowed.join(", ");
-      return reply.code(405).header("Allow", allow).send({ status: "error", message: `Method ${request.method} not allowed on ${path}: use ${allow}` });
+      return reply
+        .code(405)
+        .header("Allow", allow)
+        .send({ status: "error", message: `Method ${request.method} not allowed on ${path}: use ${allow}` });
     }
     return reply.code(404).send({ status: "error", message: `Route ${request.method} ${path} not found` });
   });
@@ -169,7 +166,29 @@ export async function createApp(ctx: AppContext, opts: { routes?: string[] } = {
   registerTokenLimit(app, ctx.limiter, ctx.config.rateLimitPerToken);
 
   // Areas share the root context: auth, errors and hooks above apply to all of them alike.
-  for (const routes of [systemRoutes, fileRoutes, authRoutes, contactRoutes, userRoutes, deviceRoutes, settingsRoutes, roomRoutes, messageRoutes, recordRoutes, noteRoutes, webhookRoutes, apiKeyRoutes, blockRoutes, historyRoutes, forwardingRoutes, linkPreviewRoutes, navigationRoutes, mediaRoutes, sseRoutes, botRoutes]) {
+  for (const routes of [
+    systemRoutes,
+    fileRoutes,
+    authRoutes,
+    contactRoutes,
+    userRoutes,
+    deviceRoutes,
+    settingsRoutes,
+    roomRoutes,
+    messageRoutes,
+    recordRoutes,
+    noteRoutes,
+    webhookRoutes,
+    apiKeyRoutes,
+    blockRoutes,
+    historyRoutes,
+    forwardingRoutes,
+    linkPreviewRoutes,
+    navigationRoutes,
+    mediaRoutes,
+    sseRoutes,
+    botRoutes,
+  ]) {
     await routes(app);
   }
   // Without admin credentials the management API does not exist (404 like any unknown path).

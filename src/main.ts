@@ -146,9 +146,7 @@ async function storage(args: string[], to: string | undefined): Promise<void> {
   try {
     const local = await createStore({ ...cfg, storage: { kind: "local" } });
     const report = await copyFiles(database.db, local, bucket, (line) => process.stderr.write(`${line}\n`));
-    process.stdout.write(
-      `copied ${report.copied}, already there ${report.skipped}, missing ${report.missing.length}, hash mismatch ${report.corrupt.length}\n`,
-    );
+    process.stdout.write(`copied ${report.copied}, already there ${report.skipped}, missing ${report.missing.length}, hash mismatch ${report.corrupt.length}\n`);
     if (report.missing.length || report.corrupt.length) process.exitCode = 1;
   } finally {
     await database.close();

@@ -34,7 +34,8 @@ export function explainStartupError(error: unknown, config: Pick<Config, "databa
       return `cannot create the PostgreSQL extension pg_trgm in ${database} (${err.message}): run "CREATE EXTENSION pg_trgm;" in that database once as a superuser (the package postgresql-contrib provides it)`;
     }
   } else {
-    if (code === "SQLITE_CANTOPEN" || code === "EACCES" || code === "EROFS") return `cannot open the database file (${database}): check that its folder exists and is writable, or fix DATABASE_URL`;
+    if (code === "SQLITE_CANTOPEN" || code === "EACCES" || code === "EROFS")
+      return `cannot open the database file (${database}): check that its folder exists and is writable, or fix DATABASE_URL`;
     if (code === "SQLITE_NOTADB") return `${database} is not a SQLite database: check DATABASE_URL`;
   }
   return null;

@@ -65,7 +65,10 @@ describe("spika admin", () => {
     assert.match(text.stdout, new RegExp(`^${alice.user.id}\\tAlice Cli\\t`, "m"));
     assert.match(text.stdout, /\(2 of 2\)/);
     const json = JSON.parse((await spika(["users", "list", "--json"], env)).stdout);
-    assert.deepEqual(json.list.map((u: any) => u.id), [alice.user.id, bob.user.id]);
+    assert.deepEqual(
+      json.list.map((u: any) => u.id),
+      [alice.user.id, bob.user.id],
+    );
     assert.equal(json.count, 2);
   });
 
@@ -74,7 +77,10 @@ describe("spika admin", () => {
     assert.equal(shown.code, 0, shown.stderr);
     const data = JSON.parse(shown.stdout);
     assert.equal(data.user.displayName, "Alice Cli");
-    assert.deepEqual(data.devices.map((d: any) => d.id), [alice.device.id]);
+    assert.deepEqual(
+      data.devices.map((d: any) => d.id),
+      [alice.device.id],
+    );
     const missing = await spika(["users", "show", "999999"], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /user 999999 not found/);

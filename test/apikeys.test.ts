@@ -15,8 +15,7 @@ describe("api keys (§4.17)", () => {
   let group: any;
   let foreign: any;
 
-  const create = (who: SignedUp, roomId: number | string, body?: unknown) =>
-    call(server, "POST", `/api/messenger/api-keys/roomId/${roomId}`, { token: who.token, body });
+  const create = (who: SignedUp, roomId: number | string, body?: unknown) => call(server, "POST", `/api/messenger/api-keys/roomId/${roomId}`, { token: who.token, body });
   const list = (who: SignedUp, roomId: number | string) => call(server, "GET", `/api/messenger/api-keys/roomId/${roomId}`, { token: who.token });
   const update = (who: SignedUp, id: number | string, body?: unknown) => call(server, "PUT", `/api/messenger/api-keys/${id}`, { token: who.token, body });
   const remove = (who: SignedUp, id: number | string) => call(server, "DELETE", `/api/messenger/api-keys/${id}`, { token: who.token });
@@ -53,7 +52,10 @@ describe("api keys (§4.17)", () => {
       assertError(await create(alice, 999_999, { displayName: "Intruder" }), 403, NOT_ALLOWED);
       assert.deepEqual(events(), []);
       assert.deepEqual(assertOk(await list(carol, foreign.id)).apiKeys, []);
-      assert.deepEqual((await room(carol, foreign.id)).users.map((u: any) => u.userId), [carol.user.id]);
+      assert.deepEqual(
+        (await room(carol, foreign.id)).users.map((u: any) => u.userId),
+        [carol.user.id],
+      );
     });
 
     it("user must be an admin of a group room (403)", async () => {
@@ -74,7 +76,10 @@ describe("api keys (§4.17)", () => {
       const other = await apiKey(alice, group.id, "Reporter");
       assert.notEqual(other.token, k.token);
       assert.notEqual(other.userId, k.userId, "one bot user per key");
-      assert.deepEqual(assertOk(await list(alice, group.id)).apiKeys.find((x: any) => x.id === k.id), k);
+      assert.deepEqual(
+        assertOk(await list(alice, group.id)).apiKeys.find((x: any) => x.id === k.id),
+        k,
+      );
     });
 
     it("creates a bot user for the key: isBot, verified, named after the key", async () => {
@@ -112,7 +117,10 @@ describe("api keys (§4.17)", () => {
       assert.deepEqual(ofType(events(), "NEW_MESSAGE"), [], "no system message");
 
       const synced = assertOk(await call(server, "GET", `/api/messenger/rooms/sync/${r.modifiedAt}`, { token: bob.token })).list;
-      assert.ok(synced.some((x: any) => x.id === r.id && x.users.length === 3), "room sync shows the new member");
+      assert.ok(
+        synced.some((x: any) => x.id === r.id && x.users.length === 3),
+        "room sync shows the new member",
+      );
       // A message sent now counts the bot among the room's users.
       assert.equal((await sendText(server, bob, r.id, "hello bot")).totalUserCount, 3);
     });
@@ -124,17 +132,14 @@ describe("api keys (§4.17)", () => {
       assert.ok(assertOk(await list(bob, dm.id)).apiKeys.some((x: any) => x.id === k.id));
     });
 
-    it(
-      "a bot in a private room keeps it the private room of its two people",
-      async () => {
-        const [p, q] = await users(server, "P", "Q");
-        const dm = await privateRoom(server, p, q);
-        await apiKey(p, dm.id, "Helper");
-        const found = assertOk(await call(server, "GET", `/api/messenger/rooms/users/${q.user.id}`, { token: p.token })).room;
-        assert.equal(found.id, dm.id);
-        assertError(await call(server, "POST", "/api/messenger/rooms", { token: p.token, body: { userIds: [q.user.id] } }), 409);
-      },
-    );
+    it("a bot in a private room keeps it the private room of its two people", async () => {
+      const [p, q] = await users(server, "P", "Q");
+      const dm = await privateRoom(server, p, q);
+      await apiKey(p, dm.id, "Helper");
+      const found = assertOk(await call(server, "GET", `/api/messenger/rooms/users/${q.user.id}`, { token: p.token })).room;
+      assert.equal(found.id, dm.id);
+      assertError(await call(server, "POST", "/api/messenger/rooms", { token: p.token, body: { userIds: [q.user.id] } }), 409);
+    });
 
     it("the key is not a device token: the messenger API refuses it", async () => {
       const k = await apiKey(alice, group.id);
@@ -197,7 +202,10 @@ describe("api keys (§4.17)", () => {
       assert.equal(u.createdAt, k.createdAt);
       assert.ok(u.modifiedAt > k.modifiedAt, "modifiedAt moves");
       assert.equal((await userOf(bob, k.userId)).displayName, "New name");
-      assert.deepEqual(assertOk(await list(alice, group.id)).apiKeys.find((x: any) => x.id === k.id), u);
+      assert.deepEqual(
+        assertOk(await list(alice, group.id)).apiKeys.find((x: any) => x.id === k.id),
+        u,
+      );
       const announced = ofType(events(), "USER_UPDATE");
       assert.equal(announced.length, 1);
       assert.equal((announced[0].data.user as any).id, k.userId);
@@ -250,7 +258,10 @@ describe("api keys (§4.17)", () => {
       const r = await groupRoom(server, alice, [bob], "Rights");
       const k = await apiKey(alice, r.id);
       assertOk(await call(server, "PUT", `/api/messenger/rooms/${r.id}`, { token: alice.token, body: { action: "addGroupAdmins", userIds: [bob.user.id] } }));
-      assert.deepEqual(assertOk(await list(bob, r.id)).apiKeys.map((x: any) => x.id), [k.id]);
+      assert.deepEqual(
+        assertOk(await list(bob, r.id)).apiKeys.map((x: any) => x.id),
+        [k.id],
+      );
       assertOk(await call(server, "PUT", `/api/messenger/rooms/${r.id}`, { token: alice.token, body: { action: "removeGroupAdmins", userIds: [bob.user.id] } }));
       assertError(await remove(bob, k.id), 403, NOT_ALLOWED);
     });

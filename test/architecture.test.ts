@@ -129,7 +129,7 @@ interface Allowed {
 /** The table of docs/architecture.md's section "Writes outside `transact`". */
 function allowList(markdown: string): Allowed[] {
   const section = markdown.split(/^## /m).find((s) => s.startsWith("Writes outside `transact`"));
-  assert.ok(section, "docs/architecture.md has no section \"Writes outside `transact`\"");
+  assert.ok(section, 'docs/architecture.md has no section "Writes outside `transact`"');
   const rows = section.split("\n").filter((line) => /^\|\s*`/.test(line));
   return rows.map((row) => {
     const where = row.split("|")[1];
@@ -138,15 +138,16 @@ function allowList(markdown: string): Allowed[] {
   });
 }
 
-const allows = (entry: Allowed, f: Finding) =>
-  entry.path.endsWith("/") ? f.file.startsWith(entry.path) : entry.path === f.file && entry.functions.includes(f.fn);
+const allows = (entry: Allowed, f: Finding) => (entry.path.endsWith("/") ? f.file.startsWith(entry.path) : entry.path === f.file && entry.functions.includes(f.fn));
 
 function sourcesUnder(dir: string): Source[] {
   return (readdirSync(join(ROOT, dir), { recursive: true }) as string[])
     .filter((f) => f.endsWith(".ts"))
     .sort()
     .map((f) => {
-      const file = relative(ROOT, join(ROOT, dir, f)).split("\\").join("/");
+      const file = relative(ROOT, join(ROOT, dir, f))
+        .split("\\")
+        .join("/");
       return { file, text: readFileSync(join(ROOT, file), "utf8") };
     });
 }
@@ -158,14 +159,12 @@ describe("architecture", () => {
     const allowed = allowList(readFileSync(join(ROOT, "docs/architecture.md"), "utf8"));
     const found = directWrites(sourcesUnder("src"));
     const unlisted = found.filter((f) => !allowed.some((a) => allows(a, f)));
-    assert.deepEqual(
-      unlisted.map(where),
-      [],
-      "writes outside transact: wrap them in transact (src/context.ts), or list them in docs/architecture.md with the reason",
-    );
+    assert.deepEqual(unlisted.map(where), [], "writes outside transact: wrap them in transact (src/context.ts), or list them in docs/architecture.md with the reason");
     const stale = allowed.flatMap((a) =>
       a.path.endsWith("/")
-        ? found.some((f) => allows(a, f)) ? [] : [a.path]
+        ? found.some((f) => allows(a, f))
+          ? []
+          : [a.path]
         : a.functions.filter((fn) => !found.some((f) => f.file === a.path && f.fn === fn)).map((fn) => `${a.path}: ${fn}`),
     );
     assert.deepEqual(stale, [], "docs/architecture.md lists writes outside transact that are gone: remove them from its table");

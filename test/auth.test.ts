@@ -16,8 +16,6 @@ const LOGOUT = "/api/messenger/auth/logout";
 const newDeviceId = () => `dev-${randomBytes(6).toString("hex")}`;
 const sha256 = (s: string) => createHash("sha256").update(s, "utf8").digest("hex");
 
-
-
 const requestCode = (server: TestServer, telephoneNumber: string, deviceId: string, headers?: Record<string, string>) =>
   call(server, "POST", AUTH, { body: { telephoneNumber, deviceId }, headers });
 const verify = (server: TestServer, deviceId: string, code = "000000") => call(server, "POST", VERIFY, { body: { code, deviceId } });

@@ -87,11 +87,17 @@ describe("blocks (§4.18)", () => {
       assertOk(await block(a, { blockedId: b.user.id }));
       assertOk(await block(d, { blockedId: a.user.id }));
       const list = await blocked(a);
-      assert.deepEqual(list.map((u: any) => u.id), [c.user.id, b.user.id]);
+      assert.deepEqual(
+        list.map((u: any) => u.id),
+        [c.user.id, b.user.id],
+      );
       assert.equal(list[0].displayName, "C");
       assert.equal(list[0].isBot, false);
       assert.deepEqual(await blocked(b), [], "being blocked shows nothing to the blocked user");
-      assert.deepEqual((await blocked(d)).map((u: any) => u.id), [a.user.id]);
+      assert.deepEqual(
+        (await blocked(d)).map((u: any) => u.id),
+        [a.user.id],
+      );
     });
 
     it("team-mode contacts mark the requester's own blocks only (blockedBy)", async () => {
@@ -142,7 +148,11 @@ describe("blocks (§4.18)", () => {
       const made = assertOk(await block(a, { blockedId: b.user.id })).block;
       assert.deepEqual(assertOk(await unblockById(c, made.id)), { deleted: true });
       assert.deepEqual(assertOk(await unblockById(b, made.id)), { deleted: true });
-      assert.deepEqual((await blocked(a)).map((u: any) => u.id), [b.user.id], "A's block survives");
+      assert.deepEqual(
+        (await blocked(a)).map((u: any) => u.id),
+        [b.user.id],
+        "A's block survives",
+      );
     });
 
     it("delete block by userId", async () => {
@@ -151,8 +161,15 @@ describe("blocks (§4.18)", () => {
       assertOk(await block(a, { blockedId: c.user.id }));
       assertOk(await block(c, { blockedId: b.user.id }));
       assert.deepEqual(assertOk(await unblockUser(a, b.user.id)), { deleted: true });
-      assert.deepEqual((await blocked(a)).map((u: any) => u.id), [c.user.id]);
-      assert.deepEqual((await blocked(c)).map((u: any) => u.id), [b.user.id], "other users' blocks of B stay");
+      assert.deepEqual(
+        (await blocked(a)).map((u: any) => u.id),
+        [c.user.id],
+      );
+      assert.deepEqual(
+        (await blocked(c)).map((u: any) => u.id),
+        [b.user.id],
+        "other users' blocks of B stay",
+      );
       assert.deepEqual(assertOk(await unblockUser(a, b.user.id)), { deleted: true }, "no-op when absent");
       assert.deepEqual(assertOk(await unblockUser(a, 999_999)), { deleted: true });
       assertError(await unblockUser(a, "x"), 400, "userId");
@@ -237,7 +254,10 @@ describe("blocks (§4.18)", () => {
       assertOk(await call(server, "DELETE", `/api/messenger/message-records/${reaction.id}`, { token: b.token }));
       assertOk(await call(server, "POST", `/api/messenger/messages/${dm.id}/seen`, { token: b.token }));
       const records = [...ofType(events(), "NEW_MESSAGE_RECORD"), ...ofType(events(), "DELETE_MESSAGE_RECORD")];
-      assert.ok(records.some((e) => reaches(e, b2)), "B's other device hears of them");
+      assert.ok(
+        records.some((e) => reaches(e, b2)),
+        "B's other device hears of them",
+      );
       assert.deepEqual(noneReachA(events()), []);
     });
 
@@ -250,7 +270,11 @@ describe("blocks (§4.18)", () => {
       assert.deepEqual(events(), []);
       const bView = await history(server, b, dm.id);
       assert.equal(getMessage(bView, aOwn.id).body.text, "mine, before the block", "edit not applied");
-      assert.deepEqual(getMessage(bView, beforeBlock.id).messageRecords.filter((r: any) => r.userId === a.user.id), [], "no reaction stored");
+      assert.deepEqual(
+        getMessage(bView, beforeBlock.id).messageRecords.filter((r: any) => r.userId === a.user.id),
+        [],
+        "no reaction stored",
+      );
       assert.ok(!bView.some((m: any) => m.fromUserId === a.user.id && m.body.text === "hi"), "message not stored");
     });
 
@@ -261,13 +285,16 @@ describe("blocks (§4.18)", () => {
       assert.ok(reaches(news, a) && reaches(news, c), "A and C are told");
       assert.ok(getMessage(await history(server, a, group.id), fromB.id), "in A's group history");
       assert.ok(getMessage(await syncOf(a), fromB.id), "in A's sync");
-      assert.equal(await unreadOf(a, group.id) > 0, true);
+      assert.equal((await unreadOf(a, group.id)) > 0, true);
       const fromA = await sendText(server, a, group.id, "A in the group");
       assert.ok(getMessage(await history(server, b, group.id), fromA.id));
       assertOk(await call(server, "PUT", `/api/messenger/messages/${fromA.id}`, { token: a.token, body: { text: "A edits in the group" } }));
       assertOk(await call(server, "POST", "/api/messenger/message-records", { token: a.token, body: { messageId: fromB.id, reaction: "🙂" } }));
       const reacted = ofType(events(), "NEW_MESSAGE_RECORD").filter((e) => e.data.messageRecord && (e.data.messageRecord as any).reaction === "🙂");
-      assert.ok(reacted.some((e) => reaches(e, b)), "B hears A's reaction in the group");
+      assert.ok(
+        reacted.some((e) => reaches(e, b)),
+        "B hears A's reaction in the group",
+      );
       const bReaction = assertOk(await call(server, "POST", "/api/messenger/message-records", { token: b.token, body: { messageId: fromA.id, reaction: "🎉" } })).messageRecord;
       const bReacted = ofType(events(), "NEW_MESSAGE_RECORD").find((e) => (e.data.messageRecord as any).id === bReaction.id)!;
       assert.ok(reaches(bReacted, a), "A hears B's reaction in the group");

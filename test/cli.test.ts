@@ -103,88 +103,82 @@ describe("spika CLI", () => {
     assert.equal(new Set(lines).size, lines.length, "no duplicates");
   });
 
-  it(
-    "serve logs a ready line with its URL, answers /health, and on SIGTERM finishes an in-flight request and exits 0",
-    { timeout: 60_000 },
-    async () => {
-      const child = start(["serve"], { DATABASE_URL: dbUrl, PORT: "0", HOST: "127.0.0.1", IS_TEST: "1", LOG_LEVEL: "info" });
-      let stderr = "";
-      child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.on("exit", (code, signal) => resolve({ code, signal })),
+  it("serve logs a ready line with its URL, answers /health, and on SIGTERM finishes an in-flight request and exits 0", { timeout: 60_000 }, async () => {
+    const child = start(["serve"], { DATABASE_URL: dbUrl, PORT: "0", HOST: "127.0.0.1", IS_TEST: "1", LOG_LEVEL: "info" });
+    let stderr = "";
+    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+    try {
+      const out = await waitForOutput(child, "stdout", (all) => /ready.*http:\/\/127\.0\.0\.1:\d+/.test(all), "the ready line");
+      const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out.split("\n").find((l) => /ready/.test(l))!)![0];
+      const port = Number(new URL(url).port);
+      assert.ok(port > 0);
+
+      const health = await fetch(url + "/health");
+      assert.equal(health.status, 200);
+      assert.deepEqual(await health.json(), { status: "ok" });
+
+      // A request whose headers have arrived (the server answered 100 Continue) but whose
+      // body has not: it is in flight when SIGTERM comes.
+      const body = JSON.stringify({ telephoneNumber: "+385910000001", deviceId: "cli-in-flight" });
+      const socket = connect(port, "127.0.0.1");
+      let received = "";
+      const gotContinue = new Promise<void>((resolve, reject) => {
+        socket.on("data", (c: Buffer) => {
+          received += c.toString();
+          if (received.includes("100 Continue")) resolve();
+        });
+        socket.on("error", reject);
+      });
+      const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
+      socket.write(
+        "POST /api/messenger/auth HTTP/1.1\r\n" +
+          `Host: 127.0.0.1:${port}\r\n` +
+          "Content-Type: application/json\r\n" +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+          "Expect: 100-continue\r\n\r\n",
       );
-      try {
-        const out = await waitForOutput(child, "stdout", (all) => /ready.*http:\/\/127\.0\.0\.1:\d+/.test(all), "the ready line");
-        const url = /http:\/\/127\.0\.0\.1:\d+/.exec(out.split("\n").find((l) => /ready/.test(l))!)![0];
-        const port = Number(new URL(url).port);
-        assert.ok(port > 0);
+      await gotContinue;
 
-        const health = await fetch(url + "/health");
-        assert.equal(health.status, 200);
-        assert.deepEqual(await health.json(), { status: "ok" });
+      const stopping = waitForOutput(child, "stdout", (all) => /SIGTERM/.test(all), "the shutdown log line");
+      child.kill("SIGTERM");
+      await stopping;
+      socket.write(body.slice(0, 10));
+      socket.write(body.slice(10));
 
-        // A request whose headers have arrived (the server answered 100 Continue) but whose
-        // body has not: it is in flight when SIGTERM comes.
-        const body = JSON.stringify({ telephoneNumber: "+385910000001", deviceId: "cli-in-flight" });
-        const socket = connect(port, "127.0.0.1");
-        let received = "";
-        const gotContinue = new Promise<void>((resolve, reject) => {
-          socket.on("data", (c: Buffer) => {
-            received += c.toString();
-            if (received.includes("100 Continue")) resolve();
-          });
-          socket.on("error", reject);
-        });
-        const closed = new Promise<void>((resolve) => socket.on("close", () => resolve()));
-        socket.write(
-          "POST /api/messenger/auth HTTP/1.1\r\n" +
-            `Host: 127.0.0.1:${port}\r\n` +
-            "Content-Type: application/json\r\n" +
-            `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-            "Expect: 100-continue\r\n\r\n",
-        );
-        await gotContinue;
+      // The response arrives complete; then the client hangs up.
+      const response = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no response: ${received}`)), TIMEOUT);
+        const check = () => {
+          const final = received.slice(received.lastIndexOf("HTTP/1.1 "));
+          const headerEnd = final.indexOf("\r\n\r\n");
+          if (final.startsWith("HTTP/1.1 100") || headerEnd < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(final.slice(0, headerEnd))?.[1] ?? NaN);
+          if (Buffer.byteLength(final.slice(headerEnd + 4)) >= length) {
+            clearTimeout(timer);
+            resolve(final);
+          }
+        };
+        socket.on("data", check);
+        check();
+      });
+      assert.match(response, /^HTTP\/1\.1 200/);
+      const json = JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4));
+      assert.equal(json.status, "success");
+      assert.equal(json.data.device.deviceId, "cli-in-flight");
+      socket.end();
+      await closed;
 
-        const stopping = waitForOutput(child, "stdout", (all) => /SIGTERM/.test(all), "the shutdown log line");
-        child.kill("SIGTERM");
-        await stopping;
-        socket.write(body.slice(0, 10));
-        socket.write(body.slice(10));
+      const { code, signal } = await exited;
+      assert.equal(signal, null, stderr);
+      assert.equal(code, 0, stderr);
 
-        // The response arrives complete; then the client hangs up.
-        const response = await new Promise<string>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no response: ${received}`)), TIMEOUT);
-          const check = () => {
-            const final = received.slice(received.lastIndexOf("HTTP/1.1 "));
-            const headerEnd = final.indexOf("\r\n\r\n");
-            if (final.startsWith("HTTP/1.1 100") || headerEnd < 0) return;
-            const length = Number(/content-length: (\d+)/i.exec(final.slice(0, headerEnd))?.[1] ?? NaN);
-            if (Buffer.byteLength(final.slice(headerEnd + 4)) >= length) {
-              clearTimeout(timer);
-              resolve(final);
-            }
-          };
-          socket.on("data", check);
-          check();
-        });
-        assert.match(response, /^HTTP\/1\.1 200/);
-        const json = JSON.parse(response.slice(response.indexOf("\r\n\r\n") + 4));
-        assert.equal(json.status, "success");
-        assert.equal(json.data.device.deviceId, "cli-in-flight");
-        socket.end();
-        await closed;
-
-        const { code, signal } = await exited;
-        assert.equal(signal, null, stderr);
-        assert.equal(code, 0, stderr);
-
-        // It no longer listens.
-        await assert.rejects(fetch(url + "/health"));
-      } finally {
-        if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-      }
-    },
-  );
+      // It no longer listens.
+      await assert.rejects(fetch(url + "/health"));
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    }
+  });
 
   it("serve on a migrated database starts and stops cleanly without requests", { timeout: 60_000 }, async () => {
     const url = `sqlite:${join(dir, "migrate.db")}`;

@@ -43,4 +43,3 @@ export function run(args: string[], env: Record<string, string>, timeout = TIMEO
     });
   });
 }
-

@@ -45,8 +45,7 @@ suiteUnless(skip, "two instances behind one database and one Redis", () => {
   }
 
   it("a message sent through either instance reaches every other device once, on both instances", async () => {
-    const room = (await call(one, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "cluster", userIds: [bob.user.id, carol.user.id] } })).body.data.room
-      .id;
+    const room = (await call(one, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "cluster", userIds: [bob.user.id, carol.user.id] } })).body.data.room.id;
     for (const [via, sender, senderStream] of [
       [one, alice, "a1"],
       [two, bob, "b"],

@@ -9,7 +9,6 @@ const randomHash = () => randomBytes(32).toString("hex");
 const CONTACTS = "/api/messenger/contacts";
 const MINUTE = 60 * 1000;
 
-
 const upload = (server: TestServer, who: SignedUp, contacts: unknown, isLastPage?: boolean) =>
   call(server, "POST", CONTACTS, { token: who.token, body: isLastPage === undefined ? { contacts } : { contacts, isLastPage } });
 
@@ -112,7 +111,10 @@ describe("POST /contacts", () => {
     assert.equal(d.limit, 500);
     assert.equal(d.count, 2);
     assert.equal(d.list.length, 2);
-    assert.deepEqual(sortedIds(d.list), [v1.user.id, v2.user.id].sort((x, y) => x - y));
+    assert.deepEqual(
+      sortedIds(d.list),
+      [v1.user.id, v2.user.id].sort((x, y) => x - y),
+    );
     for (const u of d.list) {
       assert.equal(u.verified, true);
       assert.equal(u.deleted, false);
@@ -142,12 +144,18 @@ describe("POST /contacts", () => {
     const res = await upload(server, a, ` ${sha256(b.phone)} ,,${sha256(c.phone)}, ${sha256(b.phone)},`);
     assert.equal(res.status, 200, res.text);
     assert.equal(res.body.data.count, 2);
-    assert.deepEqual(sortedIds(res.body.data.list), [b.user.id, c.user.id].sort((x, y) => x - y));
+    assert.deepEqual(
+      sortedIds(res.body.data.list),
+      [b.user.id, c.user.id].sort((x, y) => x - y),
+    );
     const dup = await upload(server, a, [sha256(b.phone), sha256(b.phone)]);
     assert.equal(dup.body.data.count, 1);
     // Uploading again refreshes instead of duplicating.
     const listed = await listContacts(server, a);
-    assert.deepEqual(sortedIds(listed.list), [b.user.id, c.user.id].sort((x, y) => x - y));
+    assert.deepEqual(
+      sortedIds(listed.list),
+      [b.user.id, c.user.id].sort((x, y) => x - y),
+    );
     assert.equal(listed.count, 2);
   });
 
@@ -183,7 +191,11 @@ describe("POST /contacts", () => {
       const a = await signUp(server);
       const [stale, fresh, reconfirmed, recent] = await Promise.all([signUp(server), signUp(server), signUp(server), signUp(server)]);
       const all = [stale, fresh, reconfirmed, recent];
-      const first = await upload(server, a, all.map((u) => sha256(u.phone)));
+      const first = await upload(
+        server,
+        a,
+        all.map((u) => sha256(u.phone)),
+      );
       assert.equal(first.body.data.count, 4);
       await age(a, stale, 11 * MINUTE);
       await age(a, reconfirmed, 11 * MINUTE);
@@ -198,7 +210,10 @@ describe("POST /contacts", () => {
       assert.equal(last.status, 200);
       assert.deepEqual(idsOf(last.body.data.list), [reconfirmed.user.id]);
       const listed = await listContacts(server, a);
-      assert.deepEqual(sortedIds(listed.list), [fresh, reconfirmed, recent].map((u) => u.user.id).sort((x, y) => x - y));
+      assert.deepEqual(
+        sortedIds(listed.list),
+        [fresh, reconfirmed, recent].map((u) => u.user.id).sort((x, y) => x - y),
+      );
       assert.equal(listed.count, 3);
     });
 
@@ -255,7 +270,11 @@ describe("GET /contacts (contacts-only mode)", () => {
     const users = await Promise.all(
       ["Marko Markić", "Ana Horvat", "Damir Mark", "Petra", "Tom [x]", "Star*Lord?", undefined].map((displayName) => signUp(server, { displayName })),
     );
-    await upload(server, a, users.map((u) => sha256(u.phone)));
+    await upload(
+      server,
+      a,
+      users.map((u) => sha256(u.phone)),
+    );
     const names = async (keyword: string) => {
       const d = await listContacts(server, a, `?keyword=${encodeURIComponent(keyword)}`);
       assert.equal(d.count, d.list.length);
@@ -288,9 +307,12 @@ describe("GET /contacts (contacts-only mode)", () => {
   it("keyword matching ignores the case of non-ASCII letters too", async () => {
     const a = await signUp(server);
     const users = await Promise.all(["Čedomir Šarić", "ĐURĐA ŽIVKOVIĆ", "Ćiro"].map((displayName) => signUp(server, { displayName })));
-    await upload(server, a, users.map((u) => sha256(u.phone)));
-    const names = async (keyword: string) =>
-      (await listContacts(server, a, `?keyword=${encodeURIComponent(keyword)}`)).list.map((u: any) => u.displayName);
+    await upload(
+      server,
+      a,
+      users.map((u) => sha256(u.phone)),
+    );
+    const names = async (keyword: string) => (await listContacts(server, a, `?keyword=${encodeURIComponent(keyword)}`)).list.map((u: any) => u.displayName);
     assert.deepEqual(await names("čedo"), ["Čedomir Šarić"]);
     assert.deepEqual(await names("ŠARIĆ"), ["Čedomir Šarić"]);
     assert.deepEqual(await names("đurđa živ"), ["ĐURĐA ŽIVKOVIĆ"]);
@@ -303,7 +325,11 @@ describe("GET /contacts (contacts-only mode)", () => {
     // Same-case names with repeats, and some users without a name.
     const pool = ["Ana", "Bor", "Bor", "Cvita", "Dino", "Ema", "Ema", "Filip", "Goran"];
     const users = await signUpMany(server, 45, (i) => (i % 9 === 4 ? undefined : pool[(i * 7) % pool.length]));
-    const res = await upload(server, a, users.map((u) => sha256(u.phone)));
+    const res = await upload(
+      server,
+      a,
+      users.map((u) => sha256(u.phone)),
+    );
     assert.equal(res.body.data.count, 45);
     await walkDirectory(server, a, users);
   });
@@ -368,7 +394,11 @@ describe("GET /contacts (team mode)", () => {
     const d = await listContacts(server, me);
     assert.equal(d.limit, 20);
     assert.equal(d.nextCursor, null);
-    assert.deepEqual(idsOf(d.list), others.map((u) => u.user.id), "all others by name; not me, not unverified, not deleted");
+    assert.deepEqual(
+      idsOf(d.list),
+      others.map((u) => u.user.id),
+      "all others by name; not me, not unverified, not deleted",
+    );
     assert.equal(d.count, 4);
     const blockedBy = Object.fromEntries(d.list.map((u: any) => [u.displayName, u.blockedBy]));
     assert.deepEqual(blockedBy, { Alma: [{ userId: me.user.id }], Boris: [], Cecilija: [], Davor: [] });
@@ -378,7 +408,10 @@ describe("GET /contacts (team mode)", () => {
     const boris2 = fromDavor.list.find((u: any) => u.id === boris.user.id);
     assert.deepEqual(boris2.blockedBy, [{ userId: davor.user.id }]);
     assert.ok(fromDavor.list.every((u: any) => Array.isArray(u.blockedBy)));
-    assert.ok(fromDavor.list.some((u: any) => u.id === me.user.id), "the other callers see me");
+    assert.ok(
+      fromDavor.list.some((u: any) => u.id === me.user.id),
+      "the other callers see me",
+    );
 
     const kw = await listContacts(server, me, "?keyword=ORI");
     assert.deepEqual(idsOf(kw.list), [boris.user.id]);

@@ -84,7 +84,10 @@ describe("crash while sending (kill -9, restart)", () => {
       for (const m of acked) assert.ok(keptIds.has(m.id), `acknowledged message ${m.id} (${m.body.text}) is kept`);
       // A retried send with the same localId finds the kept message instead of duplicating it.
       const again = assertOk(
-        await call(server2, "POST", "/api/messenger/messages", { token: acked[0].fromUserId === alice.user.id ? alice.token : bob.token, body: { roomId: room.id, type: "text", body: { text: acked[0].body.text }, localId: acked[0].localId } }),
+        await call(server2, "POST", "/api/messenger/messages", {
+          token: acked[0].fromUserId === alice.user.id ? alice.token : bob.token,
+          body: { roomId: room.id, type: "text", body: { text: acked[0].body.text }, localId: acked[0].localId },
+        }),
       ).message;
       assert.equal(again.id, acked[0].id);
 

@@ -5,8 +5,6 @@ import { assertError, assertOk, call, signUp, startTestServer, type TestServer }
 
 const DEVICE = "/api/messenger/device";
 
-
-
 const DEVICE_KEYS = ["id", "userId", "token", "tokenExpiredAt", "osName", "osVersion", "appVersion", "deviceName", "pushToken", "deviceId", "type"].sort();
 
 describe("devices", () => {
@@ -65,7 +63,7 @@ describe("devices", () => {
     assertOk(await call(server, "PUT", DEVICE, { token: a.token, body: { pushToken: "fcm-token-a2" } }));
     const kept = assertOk(await call(server, "PUT", DEVICE, { token: a.token, body: {} }));
     assert.equal(kept.device.pushToken, "fcm-token-a2");
-    assert.equal((assertOk(await call(server, "GET", DEVICE, { token: a.token }))).device.pushToken, "fcm-token-a2");
+    assert.equal(assertOk(await call(server, "GET", DEVICE, { token: a.token })).device.pushToken, "fcm-token-a2");
   });
 
   it("can't update anything else than pushToken", async () => {

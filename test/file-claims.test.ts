@@ -39,7 +39,11 @@ describe("file claims (FILES_REQUIRE_AUTH=1)", () => {
     const rooms = assertOk(await call(server, "GET", ROOMS, { token: thief.token })).list;
     assert.equal(rooms.length, 0, "no room was created");
     const room = assertOk(await group(thief, [member])).room;
-    assertError(await call(server, "PUT", `${ROOMS}/${room.id}`, { token: thief.token, body: { action: "changeGroupAvatar", avatarFileId: secret.id } }), 400, "Invalid avatarFileId");
+    assertError(
+      await call(server, "PUT", `${ROOMS}/${room.id}`, { token: thief.token, body: { action: "changeGroupAvatar", avatarFileId: secret.id } }),
+      400,
+      "Invalid avatarFileId",
+    );
     assert.equal(assertOk(await call(server, "GET", `${ROOMS}/${room.id}`, { token: thief.token })).room.avatarFileId, 0);
     assert.equal((await download(thief, secret.id)).status, 404);
   });
@@ -93,7 +97,10 @@ describe("file claims (FILES_REQUIRE_AUTH=1)", () => {
     assertError(await send({ fileId: secret.id + 100_000 }), 400, "Invalid fileId");
     assertError(await send({ fileId: "1" }), 400, "Invalid fileId");
     const messages = assertOk(await call(server, "GET", `${MESSAGES}/roomId/${room.id}`, { token: member.token })).list;
-    assert.deepEqual(messages.filter((m: any) => m.type === "file"), []);
+    assert.deepEqual(
+      messages.filter((m: any) => m.type === "file"),
+      [],
+    );
     assert.equal((await download(member, secret.id)).status, 404);
     assert.equal((await download(thief, secret.id)).status, 404);
   });

@@ -52,12 +52,7 @@ function verifyBody(clientId: string, bytes: Buffer, total: number, extra: Recor
 }
 
 /** Uploads `bytes` in chunks and verifies; returns the File. */
-async function uploadFile(
-  server: TestServer,
-  token: string,
-  bytes: Buffer,
-  opts: { sizes?: number[]; clientId?: string; extra?: Record<string, unknown> } = {},
-): Promise<any> {
+async function uploadFile(server: TestServer, token: string, bytes: Buffer, opts: { sizes?: number[]; clientId?: string; extra?: Record<string, unknown> } = {}): Promise<any> {
   const clientId = opts.clientId ?? newClientId();
   const chunks = split(bytes, opts.sizes ?? [64 * 1024]);
   await sendChunks(server, token, clientId, chunks);
@@ -102,7 +97,10 @@ describe("files: upload, verify, download", () => {
     const clientId = newClientId();
     const chunks = split(bytes, [1024 * 1024 + 7, 3 * 1024 * 1024 - 5, 777_777, 2 * 1024 * 1024 + 1]);
     const last = await sendChunks(server, alice.token, clientId, chunks);
-    assert.deepEqual(last.body.data.uploadedChunks, chunks.map((_, i) => i));
+    assert.deepEqual(
+      last.body.data.uploadedChunks,
+      chunks.map((_, i) => i),
+    );
     const v = await call(server, "POST", "/api/upload/files/verify", {
       token: alice.token,
       body: verifyBody(clientId, bytes, chunks.length, { mimeType: "application/x-test", fileName: "big.bin", type: "message" }),
@@ -313,7 +311,7 @@ describe("files: upload, verify, download", () => {
       assert.equal((await verify({ ...empty, fileHash: "" })).status, 200);
     });
 
-    it("Requires relationId param to be number (\"42\" → 400, missing → 200, 42 → 42)", async () => {
+    it('Requires relationId param to be number ("42" → 400, missing → 200, 42 → 42)', async () => {
       const body = await prepared();
       assert.equal((await verify({ ...body, relationId: "42" })).status, 400);
       assert.equal((await verify({ ...body, relationId: 4.5 })).status, 400);
@@ -399,9 +397,7 @@ describe("files: upload, verify, download", () => {
     const chunks = split(bytes, [256 * 1024]);
     await sendChunks(server, alice.token, clientId, chunks);
     const body = verifyBody(clientId, bytes, chunks.length);
-    const results = await Promise.all(
-      Array.from({ length: 8 }, () => call(server, "POST", "/api/upload/files/verify", { token: alice.token, body })),
-    );
+    const results = await Promise.all(Array.from({ length: 8 }, () => call(server, "POST", "/api/upload/files/verify", { token: alice.token, body })));
     const statuses = results.map((r) => r.status).sort();
     assert.deepEqual(statuses, [200, 409, 409, 409, 409, 409, 409, 409]);
     const winner = results.find((r) => r.status === 200)!;
@@ -571,7 +567,9 @@ describe("files: upload, verify, download", () => {
 
   describe("image dimensions", () => {
     it("reads width and height of an image verified without them", async () => {
-      const png = await sharp({ create: { width: 37, height: 23, channels: 3, background: "#36c" } }).png().toBuffer();
+      const png = await sharp({ create: { width: 37, height: 23, channels: 3, background: "#36c" } })
+        .png()
+        .toBuffer();
       const file = await uploadFile(server, alice.token, png, { extra: { mimeType: "image/png", fileName: "p.png" } });
       assert.deepEqual(file.metaData, { duration: 0, width: 37, height: 23 });
       assert.deepEqual((await download(server, `/api/upload/files/${file.id}`)).bytes, png);
@@ -587,7 +585,9 @@ describe("files: upload, verify, download", () => {
     });
 
     it("keeps dimensions the client sent", async () => {
-      const png = await sharp({ create: { width: 5, height: 6, channels: 4, background: "#000" } }).png().toBuffer();
+      const png = await sharp({ create: { width: 5, height: 6, channels: 4, background: "#000" } })
+        .png()
+        .toBuffer();
       const file = await uploadFile(server, alice.token, png, { extra: { mimeType: "image/png", metaData: { width: 500, height: 600, duration: 0 } } });
       assert.deepEqual(file.metaData, { duration: 0, width: 500, height: 600 });
     });

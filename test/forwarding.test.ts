@@ -28,15 +28,25 @@ describe("forwarding", () => {
   const share = (who: SignedUp | null, body: unknown) => call(server, "POST", SHARE, { ...(who ? { token: who.token } : {}), body });
   const send = async (from: SignedUp, roomId: number, type: string, body: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
     assertOk(await call(server, "POST", "/api/messenger/messages", { token: from.token, body: { roomId, type, body, ...extra } })).message;
-  const block = async (who: SignedUp, other: SignedUp) =>
-    assertOk(await call(server, "POST", "/api/messenger/blocks", { token: who.token, body: { blockedId: other.user.id } }));
+  const block = async (who: SignedUp, other: SignedUp) => assertOk(await call(server, "POST", "/api/messenger/blocks", { token: who.token, body: { blockedId: other.user.id } }));
   const roomWith = (who: SignedUp, other: SignedUp) => call(server, "GET", `/api/messenger/rooms/users/${other.user.id}`, { token: who.token });
   async function newFile(owner: SignedUp) {
     const now = Date.now();
     const clientId = `fwd-${process.pid}-${++seq}`;
     return server.ctx.db
       .insertInto("files")
-      .values({ clientId, userId: owner.user.id, fileName: `f${seq}.png`, size: 42, mimeType: "image/png", type: "message", path: `/uploads/files/${clientId}`, sha256: "", createdAt: now, modifiedAt: now })
+      .values({
+        clientId,
+        userId: owner.user.id,
+        fileName: `f${seq}.png`,
+        size: 42,
+        mimeType: "image/png",
+        type: "message",
+        path: `/uploads/files/${clientId}`,
+        sha256: "",
+        createdAt: now,
+        modifiedAt: now,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   }
@@ -62,7 +72,10 @@ describe("forwarding", () => {
       assert.equal(opened.pinned, false);
 
       assert.equal(data.messages.length, 2);
-      assert.deepEqual(data.messages.map((m: any) => m.roomId), [pair.id, opened.id]);
+      assert.deepEqual(
+        data.messages.map((m: any) => m.roomId),
+        [pair.id, opened.id],
+      );
       for (const m of data.messages) {
         assert.equal(m.fromUserId, alice.user.id);
         assert.equal(m.type, "text");
@@ -79,7 +92,10 @@ describe("forwarding", () => {
       // Stored: both sides see the room and the message.
       const erinsRoom = assertOk(await roomWith(erin, alice)).room;
       assert.equal(erinsRoom.id, opened.id);
-      assert.deepEqual((await history(server, erin, opened.id)).map((m) => m.id), [data.messages[1].id]);
+      assert.deepEqual(
+        (await history(server, erin, opened.id)).map((m) => m.id),
+        [data.messages[1].id],
+      );
       assert.equal((await history(server, bob, pair.id))[0].id, data.messages[0].id);
       assert.equal((await history(server, bob, pair.id))[0].isForwarded, true);
 
@@ -110,10 +126,17 @@ describe("forwarding", () => {
       const events = eventsFrom(server);
       const data = assertOk(await forward(alice, { messageIds: [original.id], userIds: [frank.user.id] }));
       assert.deepEqual(data.newRooms, []);
-      assert.deepEqual(data.messages.map((m: any) => m.roomId), [pair.id]);
+      assert.deepEqual(
+        data.messages.map((m: any) => m.roomId),
+        [pair.id],
+      );
       assert.equal(ofType(events(), "NEW_ROOM").length, 0);
       const again = assertOk(await forward(alice, { messageIds: [original.id], roomIds: [pair.id], userIds: [frank.user.id] }));
-      assert.deepEqual(again.messages.map((m: any) => m.roomId), [pair.id], "a room named twice gets the message once");
+      assert.deepEqual(
+        again.messages.map((m: any) => m.roomId),
+        [pair.id],
+        "a room named twice gets the message once",
+      );
     });
 
     it("forwards several messages in chronological order, with the requester's body (file objects, no reply reference)", async () => {
@@ -124,7 +147,10 @@ describe("forwarding", () => {
       const reply = await send(carol, group.id, "text", { text: "a reply" }, { replyId: first.id });
       assert.equal(reply.body.referenceMessage.id, first.id);
       const data = assertOk(await forward(alice, { messageIds: [reply.id, image.id], userIds: [gina.user.id] }));
-      assert.deepEqual(data.messages.map((m: any) => m.type), ["image", "text"]);
+      assert.deepEqual(
+        data.messages.map((m: any) => m.type),
+        ["image", "text"],
+      );
       const [img, txt] = data.messages;
       assert.equal(img.body.fileId, file.id);
       assert.equal(img.body.text, "caption");
@@ -134,7 +160,10 @@ describe("forwarding", () => {
       assert.deepEqual(txt.body, { text: "a reply" });
       assert.equal(txt.replyId, null);
       const seen = await history(server, gina, data.newRooms[0].id);
-      assert.deepEqual(seen.map((m) => m.id), [txt.id, img.id]);
+      assert.deepEqual(
+        seen.map((m) => m.id),
+        [txt.id, img.id],
+      );
       assert.equal(seen[1].body.file.id, file.id);
     });
 
@@ -213,7 +242,10 @@ describe("forwarding", () => {
       await block(alice, leo);
       const ok = await sendText(server, bob, group.id, "not to blocked users");
       const data = assertOk(await forward(alice, { messageIds: [ok.id], roomIds: [pair.id, group.id], userIds: [kim.user.id, leo.user.id] }));
-      assert.deepEqual(data.messages.map((m: any) => m.roomId), [group.id]);
+      assert.deepEqual(
+        data.messages.map((m: any) => m.roomId),
+        [group.id],
+      );
       assert.deepEqual(data.newRooms, []);
       assertError(await roomWith(leo, alice), 404);
       assert.deepEqual(await history(server, kim, pair.id), []);
@@ -226,7 +258,10 @@ describe("forwarding", () => {
       const ok = await sendText(server, bob, group.id, "to a blocker");
       const events = eventsFrom(server);
       const data = assertOk(await forward(alice, { messageIds: [ok.id], userIds: [mia.user.id] }));
-      assert.deepEqual(data.messages.map((m: any) => m.roomId), [pair.id]);
+      assert.deepEqual(
+        data.messages.map((m: any) => m.roomId),
+        [pair.id],
+      );
       assert.ok(ofType(events(), "NEW_MESSAGE").every((e) => !reaches(e, mia)));
       assert.deepEqual(await history(server, mia, pair.id), []);
       assert.equal((await history(server, alice, pair.id))[0].id, data.messages[0].id);
@@ -234,7 +269,16 @@ describe("forwarding", () => {
 
     it("validates the body (400) and requires a token (401)", async () => {
       const ok = await sendText(server, bob, group.id, "body checks");
-      for (const body of [{}, { messageIds: [] }, { messageIds: "1" }, { messageIds: ["1"] }, { messageIds: [0] }, { messageIds: [ok.id], roomIds: ["1"] }, { messageIds: [ok.id], userIds: [1.5] }, { messageIds: [ok.id], roomIds: 3 }]) {
+      for (const body of [
+        {},
+        { messageIds: [] },
+        { messageIds: "1" },
+        { messageIds: ["1"] },
+        { messageIds: [0] },
+        { messageIds: [ok.id], roomIds: ["1"] },
+        { messageIds: [ok.id], userIds: [1.5] },
+        { messageIds: [ok.id], roomIds: 3 },
+      ]) {
         assertError(await forward(alice, body), 400);
       }
       assertError(await forward(null, { messageIds: [ok.id] }), 401);
@@ -261,22 +305,36 @@ describe("forwarding", () => {
       const opened = data.newRooms[0];
       assert.equal(opened.type, "private");
       assert.equal(opened.name, "");
-      assert.deepEqual(data.messages.map((m: any) => [m.roomId, m.type]), [
-        [group.id, "text"],
-        [opened.id, "text"],
-        [group.id, "image"],
-        [opened.id, "image"],
-        [group.id, "text"],
-        [opened.id, "text"],
-      ]);
+      assert.deepEqual(
+        data.messages.map((m: any) => [m.roomId, m.type]),
+        [
+          [group.id, "text"],
+          [opened.id, "text"],
+          [group.id, "image"],
+          [opened.id, "image"],
+          [group.id, "text"],
+          [opened.id, "text"],
+        ],
+      );
       assert.ok(data.messages.every((m: any) => m.isForwarded && m.fromUserId === alice.user.id && m.replyId === null && m.localId === null));
-      assert.deepEqual(data.messages.map((m: any) => m.hasLink), [true, true, false, false, false, false]);
+      assert.deepEqual(
+        data.messages.map((m: any) => m.hasLink),
+        [true, true, false, false, false, false],
+      );
       assert.equal(data.messages[2].body.file.id, file.id);
       assert.equal(data.messages[2].body.file.forged, undefined);
       const seen = await history(server, nina, opened.id);
-      assert.deepEqual(seen.map((m) => m.body.text), ["plain", "pic", "look www.example.org"]);
+      assert.deepEqual(
+        seen.map((m) => m.body.text),
+        ["plain", "pic", "look www.example.org"],
+      );
       const all = events();
-      assert.deepEqual(ofType(all, "NEW_ROOM").map((e) => e.userIds).sort(), [[alice.user.id], [nina.user.id]].sort());
+      assert.deepEqual(
+        ofType(all, "NEW_ROOM")
+          .map((e) => e.userIds)
+          .sort(),
+        [[alice.user.id], [nina.user.id]].sort(),
+      );
       const news = ofType(all, "NEW_MESSAGE");
       assert.equal(news.length, 6);
       assert.ok(news.filter((e) => (e.data.message as any).roomId === group.id).every((e) => reaches(e, bob) && reaches(e, carol) && reaches(e, alice)));
@@ -358,11 +416,17 @@ describe("forwarding outside team mode", () => {
 
     const toContact = assertOk(await call(server, "POST", FORWARD, { token: alice.token, body: { messageIds: [msg.id], userIds: [bob.user.id] } }));
     assert.equal(toContact.newRooms.length, 1);
-    assert.deepEqual(toContact.messages.map((m: any) => m.roomId), [toContact.newRooms[0].id]);
+    assert.deepEqual(
+      toContact.messages.map((m: any) => m.roomId),
+      [toContact.newRooms[0].id],
+    );
 
     const existing = assertOk(await call(server, "POST", "/api/messenger/rooms", { token: carol.token, body: { userIds: [alice.user.id] } })).room;
     const reused = assertOk(await call(server, "POST", SHARE, { token: alice.token, body: { userIds: [carol.user.id], messages: [{ type: "text", body: { text: "hi" } }] } }));
     assert.deepEqual(reused.newRooms, []);
-    assert.deepEqual(reused.messages.map((m: any) => m.roomId), [existing.id]);
+    assert.deepEqual(
+      reused.messages.map((m: any) => m.roomId),
+      [existing.id],
+    );
   });
 });

@@ -154,10 +154,7 @@ export interface SignedUp {
 }
 
 /** Signs up (POST /auth + /auth/verify with 000000) and optionally sets a display name. */
-export async function signUp(
-  server: { url: string },
-  opts: { phone?: string; deviceId?: string; displayName?: string; headers?: Record<string, string> } = {},
-): Promise<SignedUp> {
+export async function signUp(server: { url: string }, opts: { phone?: string; deviceId?: string; displayName?: string; headers?: Record<string, string> } = {}): Promise<SignedUp> {
   const phone = opts.phone ?? newPhone();
   const deviceId = opts.deviceId ?? `dev-${randomBytes(6).toString("hex")}`;
   const a = await call(server, "POST", "/api/messenger/auth", { body: { telephoneNumber: phone, deviceId }, headers: opts.headers });

@@ -16,8 +16,6 @@ after(async () => {
   await server?.close();
 });
 
-
-
 const user = (displayName?: string) => signUp(server, { displayName });
 
 async function createRoom(who: SignedUp, body: Record<string, unknown>): Promise<any> {
@@ -25,8 +23,7 @@ async function createRoom(who: SignedUp, body: Record<string, unknown>): Promise
 }
 
 const privateRoom = (who: SignedUp, peer: SignedUp) => createRoom(who, { userIds: [peer.user.id] });
-const group = (who: SignedUp, name: string, others: SignedUp[] = []) =>
-  createRoom(who, { name, type: "group", userIds: others.map((o) => o.user.id) });
+const group = (who: SignedUp, name: string, others: SignedUp[] = []) => createRoom(who, { name, type: "group", userIds: others.map((o) => o.user.id) });
 
 async function send(who: SignedUp, roomId: number, text: string): Promise<any> {
   return (await assertOk(await call(server, "POST", "/api/messenger/messages", { token: who.token, body: { roomId, type: "text", body: { text } } }))).message;

@@ -49,7 +49,10 @@ function site() {
       case "/guarded":
         return html(res, OG_PAGE);
       case "/sub/dir/page":
-        return html(res, `<head><meta property="og:title" content="Relative"><meta property="og:image" content="../pic.jpg"><meta property="og:url" content="https://example.com/canonical"><link rel="apple-touch-icon" href="/touch.png"></head>`);
+        return html(
+          res,
+          `<head><meta property="og:title" content="Relative"><meta property="og:image" content="../pic.jpg"><meta property="og:url" content="https://example.com/canonical"><link rel="apple-touch-icon" href="/touch.png"></head>`,
+        );
       case "/title-only":
         return html(res, "<html><head><TITLE>\n  Only a   &lt;title&gt;\n</TITLE></head><body>text</body></html>");
       case "/no-title":

@@ -62,7 +62,11 @@ describe("access lines", () => {
     const sse = JSON.parse(await lineMatching(() => lines, /GET \/api\/sse/));
     assert.equal(sse.url, "/api/sse?accesstoken=***", "the stream's line, written when it closes");
     assert.equal(sse.status, 200);
-    assert.equal(lines.some((l) => l.includes(alice.token)), false, "the token appears in no line");
+    assert.equal(
+      lines.some((l) => l.includes(alice.token)),
+      false,
+      "the token appears in no line",
+    );
     assert.ok(entries().some((e) => e.msg === "GET /api/messenger/me?accesstoken=***&lang=en 401 " + me.ms + " ms"));
   });
 });

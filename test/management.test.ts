@@ -147,7 +147,10 @@ describe("management users, devices and bots", () => {
 
   it("lists users by name with keyword and pages, bots apart", async () => {
     const list = assertOk(await adm("GET", "/users?page=1&keyword=admintest"));
-    assert.deepEqual(list.list.map((u: any) => u.displayName), ["Alice Admintest", "Bob Admintest"]);
+    assert.deepEqual(
+      list.list.map((u: any) => u.displayName),
+      ["Alice Admintest", "Bob Admintest"],
+    );
     assert.equal(list.count, 2);
     assert.equal(typeof list.limit, "number");
     assert.equal(assertOk(await adm("GET", "/users?page=2&keyword=admintest")).list.length, 0);
@@ -274,7 +277,10 @@ describe("management users, devices and bots", () => {
     for (const a of ["admin.login", "user.create", "user.update", "device.expire", "user.delete", "bot.create", "bot.renewToken"]) assert.ok(actions.includes(a), a);
     assert.ok(page.list.every((e: any) => e.actor === "admin:root"));
     const ids = page.list.map((e: any) => e.id);
-    assert.deepEqual(ids, [...ids].sort((a: number, b: number) => b - a));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a: number, b: number) => b - a),
+    );
   });
 });
 
@@ -307,9 +313,18 @@ describe("management groups", () => {
     const { group } = assertOk(await adm("POST", "/groups", { name: "Ops room", userIds: [alice.user.id, bob.user.id], adminUserIds: [alice.user.id] }));
     assert.equal(group.type, "group");
     const event = await s.next((e) => e.type === "NEW_ROOM" && e.room.id === group.id);
-    assert.deepEqual(event.room.users.map((u: any) => [u.userId, u.isAdmin]).sort(), [[alice.user.id, true], [bob.user.id, false]].sort());
+    assert.deepEqual(
+      event.room.users.map((u: any) => [u.userId, u.isAdmin]).sort(),
+      [
+        [alice.user.id, true],
+        [bob.user.id, false],
+      ].sort(),
+    );
     const list = assertOk(await adm("GET", "/groups?keyword=ops"));
-    assert.deepEqual(list.list.map((g: any) => g.id), [group.id]);
+    assert.deepEqual(
+      list.list.map((g: any) => g.id),
+      [group.id],
+    );
     assert.equal(list.count, 1);
     assert.equal(assertOk(await adm("GET", `/groups/${group.id}`)).group.users.length, 2);
     assertError(await adm("GET", "/groups/999999"), 404);

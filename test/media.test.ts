@@ -19,7 +19,18 @@ describe("media", () => {
     const clientId = `media-test-${process.pid}-${++seq}`;
     return server.ctx.db
       .insertInto("files")
-      .values({ clientId, userId: owner.user.id, fileName, size: 100 + seq, mimeType, type: "message", path: `/uploads/files/${clientId}`, sha256: "", createdAt: now, modifiedAt: now })
+      .values({
+        clientId,
+        userId: owner.user.id,
+        fileName,
+        size: 100 + seq,
+        mimeType,
+        type: "message",
+        path: `/uploads/files/${clientId}`,
+        sha256: "",
+        createdAt: now,
+        modifiedAt: now,
+      })
       .returningAll()
       .executeTakeFirstOrThrow();
   }
@@ -141,7 +152,12 @@ describe("media", () => {
 
   describe("GET /media", () => {
     it("without type it answers exactly like /gallery", async () => {
-      const queries: Array<Record<string, string | number>> = [{}, { cursor: m[4].id }, { cursor: m[4].id, fetchOlder: "true", itemsPerBatch: 2 }, { cursor: m[4].id, fetchNewer: "true", take: 3 }];
+      const queries: Array<Record<string, string | number>> = [
+        {},
+        { cursor: m[4].id },
+        { cursor: m[4].id, fetchOlder: "true", itemsPerBatch: 2 },
+        { cursor: m[4].id, fetchNewer: "true", take: 3 },
+      ];
       for (const query of queries) {
         const q = { roomId: room.id, ...query };
         const viaMedia = await media(alice, q);

@@ -13,8 +13,7 @@ describe("messages", () => {
     bob = await signUp(server, { displayName: "Bob" });
     carol = await signUp(server, { displayName: "Carol" });
     outsider = await signUp(server, { displayName: "Outsider" });
-    groupId = (await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "G", userIds: [bob.user.id, carol.user.id] } })).body.data
-      .room.id;
+    groupId = (await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "G", userIds: [bob.user.id, carol.user.id] } })).body.data.room.id;
   });
   after(() => server.close());
 
@@ -30,13 +29,26 @@ describe("messages", () => {
     return res.body.data;
   };
   const newRoom = async (...members: SignedUp[]) =>
-    (await call(server, "POST", "/api/messenger/rooms", { token: members[0].token, body: { name: "R", type: "group", userIds: members.slice(1).map((m) => m.user.id) } }))
-      .body.data.room.id as number;
+    (await call(server, "POST", "/api/messenger/rooms", { token: members[0].token, body: { name: "R", type: "group", userIds: members.slice(1).map((m) => m.user.id) } })).body.data
+      .room.id as number;
   const addFile = async (owner: SignedUp, mimeType = "image/png") => {
     const now = Date.now();
     const row = await server.ctx.db
       .insertInto("files")
-      .values({ clientId: `f-${now}-${Math.random()}`, userId: owner.user.id, fileName: "a.png", size: 10, mimeType, type: "message", path: "/uploads/files/x", sha256: "", metaWidth: 4, metaHeight: 3, createdAt: now, modifiedAt: now })
+      .values({
+        clientId: `f-${now}-${Math.random()}`,
+        userId: owner.user.id,
+        fileName: "a.png",
+        size: 10,
+        mimeType,
+        type: "message",
+        path: "/uploads/files/x",
+        sha256: "",
+        metaWidth: 4,
+        metaHeight: 3,
+        createdAt: now,
+        modifiedAt: now,
+      })
       .returning("id")
       .executeTakeFirstOrThrow();
     return row.id;
@@ -199,13 +211,17 @@ describe("messages", () => {
       const mark = server.events.events.length;
       await call(server, "POST", `/api/messenger/messages/${room}/seen`, { token: carol.token });
       const recs = async (id: number) => (await call(server, "GET", `/api/messenger/messages/${id}/message-records`, { token: alice.token })).body.data.messageRecords;
-      const mine = (await recs(afterJoin.id)).filter((r: any) => r.userId === carol.user.id).map((r: any) => r.type).sort();
+      const mine = (await recs(afterJoin.id))
+        .filter((r: any) => r.userId === carol.user.id)
+        .map((r: any) => r.type)
+        .sort();
       assert.deepEqual(mine, ["delivered", "seen"]);
       assert.equal((await recs(before.id)).filter((r: any) => r.userId === carol.user.id).length, 0);
       const seenRoom = server.events.events.slice(mark).filter((e) => e.data.type === "SEEN_ROOM");
-      assert.deepEqual(seenRoom.map((e) => ({ users: e.userIds, exclude: e.excludeDeviceIds, roomId: e.data.roomId })), [
-        { users: [carol.user.id], exclude: [carol.device.id], roomId: room },
-      ]);
+      assert.deepEqual(
+        seenRoom.map((e) => ({ users: e.userIds, exclude: e.excludeDeviceIds, roomId: e.data.roomId })),
+        [{ users: [carol.user.id], exclude: [carol.device.id], roomId: room }],
+      );
     });
 
     it("delivered validates ids and rooms, and counts at once", async () => {
@@ -273,7 +289,11 @@ describe("messages", () => {
       assert.equal(update.length, 1);
       assert.deepEqual([...update[0].userIds].sort(), [alice.user.id, bob.user.id].sort());
       const modified = await call(server, "GET", `/api/messenger/messages/sync/modified/${m.createdAt}`, { token: bob.token });
-      assert.deepEqual(modified.body.data.list.map((x: any) => x.id), [m.id], "only edited/deleted copies appear in the modified sync");
+      assert.deepEqual(
+        modified.body.data.list.map((x: any) => x.id),
+        [m.id],
+        "only edited/deleted copies appear in the modified sync",
+      );
       assert.deepEqual(modified.body.data.messages, modified.body.data.list);
       await server.ctx.db.updateTable("messages").set({ isForwarded: 1 }).where("id", "=", m.id).execute();
       assert.equal((await call(server, "PUT", `/api/messenger/messages/${m.id}`, { token: alice.token, body: { text: "v3" } })).status, 400);
@@ -303,7 +323,10 @@ describe("messages", () => {
       assert.equal((await historyOf(bob, room)).list[0].deleted, true);
       assert.equal((await historyOf(alice, room)).list[0].body.text, "secret", "the other copies stay");
       const bobSync = await call(server, "GET", `/api/messenger/messages/sync/modified/${m.createdAt}`, { token: bob.token });
-      assert.deepEqual(bobSync.body.data.list.map((x: any) => [x.id, x.deleted]), [[m.id, true]]);
+      assert.deepEqual(
+        bobSync.body.data.list.map((x: any) => [x.id, x.deleted]),
+        [[m.id, true]],
+      );
 
       const fileId = await addFile(alice, "image/png");
       const img = (await send(alice, { roomId: room, type: "image", body: { fileId } })).body.data.message;
@@ -329,7 +352,10 @@ describe("messages", () => {
       assert.equal((await historyOf(bob, room)).list.find((x: any) => x.id === a.id).deleted, false, "nothing deleted");
       const ok = await call(server, "POST", "/api/messenger/messages/delete-many?target=user", { token: alice.token, body: { messageIds: [a.id, b.id] } });
       assert.equal(ok.status, 200);
-      assert.deepEqual(ok.body.data.messages.map((x: any) => x.deleted), [true, true]);
+      assert.deepEqual(
+        ok.body.data.messages.map((x: any) => x.deleted),
+        [true, true],
+      );
     });
   });
 
@@ -355,15 +381,24 @@ describe("messages", () => {
       const p1 = await historyOf(bob, room);
       assert.equal(p1.limit, 50);
       assert.equal(p1.count, 121, "120 messages + created_group");
-      assert.deepEqual(p1.list.map((m: any) => m.id), all.slice(0, 50));
+      assert.deepEqual(
+        p1.list.map((m: any) => m.id),
+        all.slice(0, 50),
+      );
       assert.equal(p1.nextCursor, all[49]);
       const p2 = await historyOf(bob, room, `?cursor=${p1.nextCursor}`);
-      assert.deepEqual(p2.list.map((m: any) => m.id), all.slice(50, 100));
+      assert.deepEqual(
+        p2.list.map((m: any) => m.id),
+        all.slice(50, 100),
+      );
       const p3 = await historyOf(bob, room, `?cursor=${p2.nextCursor}`);
       assert.equal(p3.list.length, 21);
       assert.equal(p3.nextCursor, null);
       const byPage = await historyOf(bob, room, "?page=2");
-      assert.deepEqual(byPage.list.map((m: any) => m.id), all.slice(50, 100));
+      assert.deepEqual(
+        byPage.list.map((m: any) => m.id),
+        all.slice(50, 100),
+      );
       const target = await historyOf(bob, room, `?targetMessageId=${ids[10]}`);
       assert.equal(target.list.at(-1).id, ids[10]);
       assert.equal(target.list.length, 110);

@@ -17,10 +17,8 @@ describe("navigation", () => {
   after(() => server.close());
 
   const get = (who: SignedUp | null, path: string) => call(server, "GET", path, who ? { token: who.token } : {});
-  const block = async (who: SignedUp, other: SignedUp) =>
-    assertOk(await call(server, "POST", "/api/messenger/blocks", { token: who.token, body: { blockedId: other.user.id } }));
-  const unblock = async (who: SignedUp, other: SignedUp) =>
-    assertOk(await call(server, "DELETE", `/api/messenger/blocks/userId/${other.user.id}`, { token: who.token }));
+  const block = async (who: SignedUp, other: SignedUp) => assertOk(await call(server, "POST", "/api/messenger/blocks", { token: who.token, body: { blockedId: other.user.id } }));
+  const unblock = async (who: SignedUp, other: SignedUp) => assertOk(await call(server, "DELETE", `/api/messenger/blocks/userId/${other.user.id}`, { token: who.token }));
   const addToGroup = async (roomId: number, who: SignedUp) =>
     assertOk(await call(server, "PUT", `/api/messenger/rooms/${roomId}`, { token: alice.token, body: { action: "addGroupUsers", userIds: [who.user.id] } }));
   async function deleteMessage(who: SignedUp, id: number, target: "all" | "user") {
@@ -314,7 +312,18 @@ describe("navigation", () => {
       const now = Date.now();
       const file = await server.ctx.db
         .insertInto("files")
-        .values({ clientId: `c-${now}`, userId: alice.user.id, fileName: "a.png", size: 10, mimeType: "image/png", type: "message", path: `/uploads/files/c-${now}`, sha256: "", createdAt: now, modifiedAt: now })
+        .values({
+          clientId: `c-${now}`,
+          userId: alice.user.id,
+          fileName: "a.png",
+          size: 10,
+          mimeType: "image/png",
+          type: "message",
+          path: `/uploads/files/c-${now}`,
+          sha256: "",
+          createdAt: now,
+          modifiedAt: now,
+        })
         .returning("id")
         .executeTakeFirstOrThrow();
       assertOk(await call(server, "POST", M, { token: alice.token, body: { roomId: pair.id, type: "image", body: { fileId: file.id, text: "caption banana" } } }));
@@ -345,7 +354,10 @@ describe("navigation", () => {
         seen.push(...data.list.map((i: any) => i.id));
         cursor = data.list.at(-1).id;
       }
-      assert.deepEqual(seen, all.list.map((i: any) => i.id));
+      assert.deepEqual(
+        seen,
+        all.list.map((i: any) => i.id),
+      );
       assert.deepEqual(assertOk(await search(bob, { roomId: group.id, keyword: "hello", itemsPerBatch: 2, cursor: cursor! })).list, []);
     });
 

@@ -14,8 +14,7 @@ describe("notes (§4.16)", () => {
   let group: any;
   let foreign: any;
 
-  const create = (who: SignedUp, roomId: number | string, body?: unknown) =>
-    call(server, "POST", `/api/messenger/notes/roomId/${roomId}`, { token: who.token, body });
+  const create = (who: SignedUp, roomId: number | string, body?: unknown) => call(server, "POST", `/api/messenger/notes/roomId/${roomId}`, { token: who.token, body });
   const update = (who: SignedUp, id: number | string, body?: unknown) => call(server, "PUT", `/api/messenger/notes/${id}`, { token: who.token, body });
   const get = (who: SignedUp, id: number | string) => call(server, "GET", `/api/messenger/notes/${id}`, { token: who.token });
   const list = (who: SignedUp, roomId: number | string) => call(server, "GET", `/api/messenger/notes/roomId/${roomId}`, { token: who.token });

@@ -28,7 +28,10 @@ const ADMIN_ENV = { ADMIN_USERNAME: "admin", ADMIN_PASSWORD: "openapi-test-passw
 async function registeredRoutes(): Promise<string[]> {
   const env = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", DATABASE_URL: "sqlite::memory:", ...ADMIN_ENV };
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "src/main.ts", "routes"], { cwd: ROOT, env });
-  return stdout.trim().split("\n").filter((r) => !notOperations(r));
+  return stdout
+    .trim()
+    .split("\n")
+    .filter((r) => !notOperations(r));
 }
 
 /** Event types the source emits: `type: "NEW_MESSAGE"`-style literals in actions, and the hub's PING. */
@@ -167,7 +170,15 @@ describe("OpenAPI document", () => {
   });
 
   it("documents the aliases and hidden routes: /api/uploads, /uploads/files, /metrics, GET /api/messenger/auth", () => {
-    for (const id of ["uploadChunkViaUploads", "verifyUploadViaUploads", "getUploadedChunksViaUploads", "downloadFileViaUploads", "downloadFileByPath", "getMetrics", "getAuthNotAllowed"]) {
+    for (const id of [
+      "uploadChunkViaUploads",
+      "verifyUploadViaUploads",
+      "getUploadedChunksViaUploads",
+      "downloadFileViaUploads",
+      "downloadFileByPath",
+      "getMetrics",
+      "getAuthNotAllowed",
+    ]) {
       byId(id);
     }
     assert.equal(byId("downloadFileByPath").path, "/uploads/files/{clientId}");
@@ -190,7 +201,10 @@ describe("OpenAPI document", () => {
         const messages = Object.values(response.content["application/json"].examples).map((e: any) => e.value.message as string);
         const pattern = (m: string) => new RegExp(`^${m.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/<[^>]+>/g, ".+")}$`);
         const message = (body as { message: string }).message;
-        assert.ok(messages.some((m) => pattern(m).test(message)), `${operationId} ${status}: "${message}" is not among the documented ${messages.join(" | ")}`);
+        assert.ok(
+          messages.some((m) => pattern(m).test(message)),
+          `${operationId} ${status}: "${message}" is not among the documented ${messages.join(" | ")}`,
+        );
       }
     }
 
@@ -258,7 +272,8 @@ describe("OpenAPI document", () => {
 
     it("error answers carry a documented status and message", async () => {
       const fails: [string, string, string, { token?: string; body?: unknown }][] = [
-        ["getRoom", "GET", "/api/messenger/rooms/999999", { token: a.token }], ["listRoomMessages", "GET", "/api/messenger/messages/roomId/999999", { token: a.token }],
+        ["getRoom", "GET", "/api/messenger/rooms/999999", { token: a.token }],
+        ["listRoomMessages", "GET", "/api/messenger/messages/roomId/999999", { token: a.token }],
         ["getMe", "GET", "/api/messenger/me", {}],
         ["getMe", "GET", "/api/messenger/me", { token: "not-a-token" }],
         ["sendMessage", "POST", "/api/messenger/messages", { token: a.token, body: { roomId: 999999, type: "text", body: { text: "x" } } }],

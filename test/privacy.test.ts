@@ -49,7 +49,11 @@ describe("privacy of strangers (contact mode)", () => {
     assert.equal(hidden.body.message.replace(String(stranger.user.id), "<id>"), unknown.body.message.replace(String(stranger.user.id + 100_000), "<id>"));
     assertError(await create(bob, { userIds: [], adminUserIds: [stranger.user.id] }), 400);
     assertError(await call(server, "POST", ROOMS, { token: bob.token, body: { userIds: [stranger.user.id] } }), 400);
-    assert.deepEqual((await roomsOf(bob)).map((r: any) => r.id), [group.id], "no room was created");
+    assert.deepEqual(
+      (await roomsOf(bob)).map((r: any) => r.id),
+      [group.id],
+      "no room was created",
+    );
     assert.deepEqual(await roomsOf(stranger), []);
   });
 
@@ -91,8 +95,14 @@ describe("privacy of strangers (contact mode)", () => {
 
   it("user sync and USER_UPDATE give room-mates the user without contact details", async () => {
     const synced = assertOk(await call(server, "GET", "/api/messenger/users/sync/0", { token: bob.token })).list;
-    assertHidden(synced.find((u: any) => u.id === carol.user.id), carol);
-    assertShown(synced.find((u: any) => u.id === bob.user.id), bob);
+    assertHidden(
+      synced.find((u: any) => u.id === carol.user.id),
+      carol,
+    );
+    assertShown(
+      synced.find((u: any) => u.id === bob.user.id),
+      bob,
+    );
 
     const events = eventsFrom(server);
     assertOk(await call(server, "PUT", "/api/messenger/me", { token: carol.token, body: { displayName: "Carol" } }));
@@ -109,7 +119,10 @@ describe("privacy of strangers (contact mode)", () => {
   it("the block list shows a blocked stranger without number", async () => {
     assertOk(await call(server, "POST", "/api/messenger/blocks", { token: bob.token, body: { blockedId: stranger.user.id } }));
     const blocked = assertOk(await call(server, "GET", "/api/messenger/blocks", { token: bob.token })).blockedUsers;
-    assertHidden(blocked.find((u: any) => u.id === stranger.user.id), stranger);
+    assertHidden(
+      blocked.find((u: any) => u.id === stranger.user.id),
+      stranger,
+    );
   });
 });
 

@@ -62,7 +62,12 @@ class FakeFcm extends Receiver {
   }
 
   async waitForPush(token: string, messageId: number, n = 1): Promise<any[]> {
-    await this.waitFor((r) => r.path === SEND_PATH && r.json?.message?.token === token && JSON.parse(r.json.message.data.message).id === messageId, n, 20_000, `push ${n} to ${token}`);
+    await this.waitFor(
+      (r) => r.path === SEND_PATH && r.json?.message?.token === token && JSON.parse(r.json.message.data.message).id === messageId,
+      n,
+      20_000,
+      `push ${n} to ${token}`,
+    );
     return this.pushesTo(token, messageId);
   }
 }
@@ -170,7 +175,10 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
     await setPushToken(server, carol, carolToken);
     const groupAvatar = (await uploadFile(server, alice.token)).id;
     const room = assertOk(
-      await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "Climbers", type: "group", userIds: [bob.user.id, carol.user.id], avatarFileId: groupAvatar } }),
+      await call(server, "POST", "/api/messenger/rooms", {
+        token: alice.token,
+        body: { name: "Climbers", type: "group", userIds: [bob.user.id, carol.user.id], avatarFileId: groupAvatar },
+      }),
     ).room;
     assertOk(await call(server, "POST", `/api/messenger/rooms/${room.id}/mute`, { token: bob.token }));
     const m = await send(server, alice, room.id, "rope check");
@@ -237,7 +245,14 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
     const other = pushToken("too-big");
     fcm.behaviour.set(unregistered, () => ({
       status: 404,
-      body: { error: { code: 404, message: "Requested entity was not found.", status: "NOT_FOUND", details: [{ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode: "UNREGISTERED" }] } },
+      body: {
+        error: {
+          code: 404,
+          message: "Requested entity was not found.",
+          status: "NOT_FOUND",
+          details: [{ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode: "UNREGISTERED" }],
+        },
+      },
     }));
     fcm.behaviour.set(invalid, () => ({
       status: 400,
@@ -252,9 +267,18 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
     }));
     fcm.behaviour.set(other, () => ({
       status: 400,
-      body: { error: { code: 400, message: "Request contains an invalid argument.", status: "INVALID_ARGUMENT", details: [{ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode: "INVALID_ARGUMENT" }] } },
+      body: {
+        error: {
+          code: 400,
+          message: "Request contains an invalid argument.",
+          status: "INVALID_ARGUMENT",
+          details: [{ "@type": "type.googleapis.com/google.firebase.fcm.v1.FcmError", errorCode: "INVALID_ARGUMENT" }],
+        },
+      },
     }));
-    const room = assertOk(await call(server, "POST", "/api/messenger/rooms", { token: gina.token, body: { name: "Tokens", type: "group", userIds: [hank.user.id, ivan.user.id, jane.user.id] } })).room;
+    const room = assertOk(
+      await call(server, "POST", "/api/messenger/rooms", { token: gina.token, body: { name: "Tokens", type: "group", userIds: [hank.user.id, ivan.user.id, jane.user.id] } }),
+    ).room;
     // The tokens come after the group's creation message has been pushed (to nobody).
     const created = assertOk(await call(server, "GET", `/api/messenger/messages/roomId/${room.id}`, { token: gina.token })).list[0];
     assert.equal(created.body.type, "created_group");
@@ -281,10 +305,14 @@ describe("push through FCM HTTP v1 (§7.2)", () => {
     const [kim, lea, max] = await Promise.all(["Kim", "Lea", "Max"].map((displayName) => signUp(server, { displayName })));
     const flaky = pushToken("flaky");
     const steady = pushToken("steady");
-    fcm.behaviour.set(flaky, (n) => (n === 1 ? { status: 503, body: { error: { code: 503, message: "The service is currently unavailable.", status: "UNAVAILABLE" } } } : { status: 200, body: { name: "ok" } }));
+    fcm.behaviour.set(flaky, (n) =>
+      n === 1 ? { status: 503, body: { error: { code: 503, message: "The service is currently unavailable.", status: "UNAVAILABLE" } } } : { status: 200, body: { name: "ok" } },
+    );
     await setPushToken(server, lea, flaky);
     await setPushToken(server, max, steady);
-    const room = assertOk(await call(server, "POST", "/api/messenger/rooms", { token: kim.token, body: { name: "Flaky", type: "group", userIds: [lea.user.id, max.user.id] } })).room;
+    const room = assertOk(
+      await call(server, "POST", "/api/messenger/rooms", { token: kim.token, body: { name: "Flaky", type: "group", userIds: [lea.user.id, max.user.id] } }),
+    ).room;
     const m = await send(server, kim, room.id, "once more");
     const [first, second] = await fcm.waitForPush(flaky, m.id, 2);
     assert.deepEqual(second, first, "the same message again");

@@ -25,8 +25,7 @@ describe("statements per request", () => {
   };
   const fill = async (roomId: number, n: number) => {
     for (let i = 0; i < n; i++) {
-      const m = (await call(server, "POST", "/api/messenger/messages", { token: alice.token, body: { roomId, type: "text", body: { text: `m ${i} hello` } } })).body
-        .data.message;
+      const m = (await call(server, "POST", "/api/messenger/messages", { token: alice.token, body: { roomId, type: "text", body: { text: `m ${i} hello` } } })).body.data.message;
       for (const who of [alice, bob, carol]) {
         await call(server, "POST", "/api/messenger/message-records", { token: who.token, body: { messageId: m.id, reaction: "👍" } });
       }
@@ -56,7 +55,13 @@ describe("statements per request", () => {
   it("room lists, history list, unread counts and group rooms do not grow with the rooms", async () => {
     const fresh = await signUp(server, { displayName: "Fresh" });
     await call(server, "POST", "/api/messenger/rooms", { token: fresh.token, body: { name: "only", userIds: [alice.user.id, bob.user.id] } });
-    for (const path of ["/api/messenger/rooms", "/api/messenger/history", "/api/messenger/rooms/unread-count", "/api/messenger/group-message-rooms", "/api/messenger/rooms/sync/0"]) {
+    for (const path of [
+      "/api/messenger/rooms",
+      "/api/messenger/history",
+      "/api/messenger/rooms/unread-count",
+      "/api/messenger/group-message-rooms",
+      "/api/messenger/rooms/sync/0",
+    ]) {
       const one = await cost(fresh, path);
       const lots = await cost(alice, path);
       assert.equal(lots, one, path);
@@ -78,7 +83,10 @@ describe("statements per request", () => {
     const firstSmall = (await call(server, "GET", `/api/messenger/messages/roomId/${small}`, { token: bob.token })).body.data.list.at(-1).id;
     const firstLarge = (await call(server, "GET", `/api/messenger/messages/roomId/${large}`, { token: bob.token })).body.data.list.at(-1).id;
     const pairs: Array<[string, string]> = [
-      [`/api/messenger/messages/roomId/${small}/target-message-batch?targetMessageId=${firstSmall}`, `/api/messenger/messages/roomId/${large}/target-message-batch?targetMessageId=${firstLarge}`],
+      [
+        `/api/messenger/messages/roomId/${small}/target-message-batch?targetMessageId=${firstSmall}`,
+        `/api/messenger/messages/roomId/${large}/target-message-batch?targetMessageId=${firstLarge}`,
+      ],
       [`/api/messenger/messages/search?roomId=${small}&keyword=hello`, `/api/messenger/messages/search?roomId=${large}&keyword=hello`],
       [`/api/messenger/gallery?roomId=${small}`, `/api/messenger/gallery?roomId=${large}`],
     ];

@@ -6,12 +6,9 @@ import { assertOk, assertError, call, signUp, startTestServer, type SignedUp, ty
 
 const RECENT = "/api/messenger/recent-chats";
 
-
-
 /** Calls bound to one server. */
 function client(server: TestServer) {
-  const createRoom = async (who: SignedUp, body: Record<string, unknown>) =>
-    (await assertOk(await call(server, "POST", "/api/messenger/rooms", { token: who.token, body }))).room;
+  const createRoom = async (who: SignedUp, body: Record<string, unknown>) => (await assertOk(await call(server, "POST", "/api/messenger/rooms", { token: who.token, body }))).room;
   return {
     user: (displayName?: string) => signUp(server, { displayName }),
     createRoom,
@@ -20,10 +17,8 @@ function client(server: TestServer) {
     send: async (who: SignedUp, roomId: number, text: string) =>
       (await assertOk(await call(server, "POST", "/api/messenger/messages", { token: who.token, body: { roomId, type: "text", body: { text } } }))).message,
     recent: async (who: SignedUp) => assertOk(await call(server, "GET", RECENT, { token: who.token })),
-    block: async (who: SignedUp, blocked: SignedUp) =>
-      assertOk(await call(server, "POST", "/api/messenger/blocks", { token: who.token, body: { blockedId: blocked.user.id } })),
-    unblock: async (who: SignedUp, blocked: SignedUp) =>
-      assertOk(await call(server, "DELETE", `/api/messenger/blocks/userId/${blocked.user.id}`, { token: who.token })),
+    block: async (who: SignedUp, blocked: SignedUp) => assertOk(await call(server, "POST", "/api/messenger/blocks", { token: who.token, body: { blockedId: blocked.user.id } })),
+    unblock: async (who: SignedUp, blocked: SignedUp) => assertOk(await call(server, "DELETE", `/api/messenger/blocks/userId/${blocked.user.id}`, { token: who.token })),
     deleteMessage: async (who: SignedUp, id: number, target: "user" | "all") =>
       assertOk(await call(server, "DELETE", `/api/messenger/messages/${id}?target=${target}`, { token: who.token })),
   };

@@ -89,7 +89,10 @@ suiteUnless(haveRedis ? false : "needs REDIS_URL or redis-server", "Redis bus be
     await onA[0].next(isRoom);
     await new Promise((r) => setTimeout(r, 300)); // a duplicate would come right behind
 
-    for (const [where, streams] of [["a", onA], ["b", onB]] as const) {
+    for (const [where, streams] of [
+      ["a", onA],
+      ["b", onB],
+    ] as const) {
       for (const s of streams) {
         const real = s.real();
         assert.equal(real.filter(isRoom).length, 1, `NEW_ROOM once on ${where}`);

@@ -85,7 +85,10 @@ suiteUnless(haveRedis ? false : "redis-server is not installed", "Redis stopped 
     const id = await send("during the outage");
     await onA.next((e) => e.type === "NEW_MESSAGE" && e.message.id === id);
     const history = await call(b, "GET", `/api/messenger/messages/roomId/${roomId}`, { token: bob.token });
-    assert.ok(history.body.data.list.some((m: any) => m.id === id), "the other instance's users catch up through the API");
+    assert.ok(
+      history.body.data.list.some((m: any) => m.id === id),
+      "the other instance's users catch up through the API",
+    );
   });
 
   it("when Redis is back the bus reconnects and events cross instances again", async () => {

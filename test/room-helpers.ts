@@ -6,8 +6,7 @@ import { assertError, assertOk, call, signUp, type SignedUp, type TestServer } f
 export { assertError, assertOk };
 import type { OutgoingEvent } from "../src/realtime/events.js";
 
-export const users = (server: TestServer, ...names: string[]): Promise<SignedUp[]> =>
-  Promise.all(names.map((displayName) => signUp(server, { displayName })));
+export const users = (server: TestServer, ...names: string[]): Promise<SignedUp[]> => Promise.all(names.map((displayName) => signUp(server, { displayName })));
 
 export async function createRoom(server: TestServer, owner: SignedUp, body: Record<string, unknown>): Promise<any> {
   return assertOk(await call(server, "POST", "/api/messenger/rooms", { token: owner.token, body })).room;
@@ -41,7 +40,6 @@ export function eventsFrom(server: TestServer): () => OutgoingEvent[] {
 
 /** Whether `event` reaches `user` (any of their devices). */
 export const reaches = (event: OutgoingEvent, user: SignedUp): boolean =>
-  (event.allUsers === true || event.userIds.includes(user.user.id) || (event.deviceIds ?? []).includes(user.device.id)) &&
-  !(event.excludeDeviceIds ?? []).includes(user.device.id);
+  (event.allUsers === true || event.userIds.includes(user.user.id) || (event.deviceIds ?? []).includes(user.device.id)) && !(event.excludeDeviceIds ?? []).includes(user.device.id);
 
 export const ofType = (events: OutgoingEvent[], type: string) => events.filter((e) => e.data.type === type);

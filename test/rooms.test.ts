@@ -25,8 +25,7 @@ describe("rooms", () => {
     return res.body.data.room;
   };
   const put = (who: SignedUp, id: number, body: unknown) => call(server, "PUT", `/api/messenger/rooms/${id}`, { token: who.token, body });
-  const history = async (who: SignedUp, roomId: number) =>
-    (await call(server, "GET", `/api/messenger/messages/roomId/${roomId}`, { token: who.token })).body.data.list;
+  const history = async (who: SignedUp, roomId: number) => (await call(server, "GET", `/api/messenger/messages/roomId/${roomId}`, { token: who.token })).body.data.list;
 
   describe("POST /rooms", () => {
     it("validates every field's type", async () => {
@@ -135,15 +134,24 @@ describe("rooms", () => {
       const p1 = await call(server, "GET", "/api/messenger/rooms", { token: frank.token });
       assert.equal(p1.body.data.limit, 10);
       assert.equal(p1.body.data.count, 12);
-      assert.deepEqual(p1.body.data.list.map((r: any) => r.id), ids.slice(0, 10));
+      assert.deepEqual(
+        p1.body.data.list.map((r: any) => r.id),
+        ids.slice(0, 10),
+      );
       for (const room of p1.body.data.list) assert.ok(room.users.some((u: any) => u.userId === frank.user.id));
       const p2 = await call(server, "GET", "/api/messenger/rooms?page=2", { token: frank.token });
-      assert.deepEqual(p2.body.data.list.map((r: any) => r.id), ids.slice(10));
+      assert.deepEqual(
+        p2.body.data.list.map((r: any) => r.id),
+        ids.slice(10),
+      );
       const none = await call(server, "GET", "/api/messenger/rooms?keyword=zzqx", { token: frank.token });
       assert.deepEqual(none.body.data.list, []);
       assert.equal(none.body.data.count, 0);
       const some = await call(server, "GET", "/api/messenger/rooms?keyword=shared 1", { token: frank.token });
-      assert.deepEqual(some.body.data.list.map((r: any) => r.id), [ids[1], ids[10], ids[11]]);
+      assert.deepEqual(
+        some.body.data.list.map((r: any) => r.id),
+        [ids[1], ids[10], ids[11]],
+      );
       const del = await call(server, "DELETE", `/api/messenger/rooms/${ids[0]}`, { token: frank.token });
       assert.equal(del.status, 200);
       const after = await call(server, "GET", "/api/messenger/rooms", { token: frank.token });
@@ -159,11 +167,17 @@ describe("rooms", () => {
       assert.equal(p1.status, 200);
       assert.equal(p1.body.data.count, 23);
       assert.equal(p1.body.data.limit, 20);
-      assert.deepEqual(p1.body.data.groupMessageRoomList.map((r: any) => r.name), names.slice(0, 20));
+      assert.deepEqual(
+        p1.body.data.groupMessageRoomList.map((r: any) => r.name),
+        names.slice(0, 20),
+      );
       const cursor = p1.body.data.nextCursor;
       assert.equal(cursor, p1.body.data.groupMessageRoomList[19].id);
       const p2 = await call(server, "GET", `/api/messenger/group-message-rooms?cursor=${cursor}`, { token: gina.token });
-      assert.deepEqual(p2.body.data.groupMessageRoomList.map((r: any) => r.name), names.slice(20));
+      assert.deepEqual(
+        p2.body.data.groupMessageRoomList.map((r: any) => r.name),
+        names.slice(20),
+      );
       assert.equal(p2.body.data.nextCursor, null);
       const kw = await call(server, "GET", "/api/messenger/group-message-rooms?keyword=am 1", { token: gina.token });
       assert.equal(kw.body.data.groupMessageRoomList.length, 10);
@@ -216,7 +230,10 @@ describe("rooms", () => {
       assert.equal(res.status, 200);
       assert.deepEqual(res.body.data.room.users.map((u: any) => u.userId).sort(), [alice.user.id, carol.user.id].sort());
       const removed = eventsOf(server, "REMOVED_FROM_ROOM").filter((e) => e.data.roomId === room.id);
-      assert.deepEqual(removed.map((e) => e.userIds), [[bob.user.id]]);
+      assert.deepEqual(
+        removed.map((e) => e.userIds),
+        [[bob.user.id]],
+      );
       assert.equal((await call(server, "GET", `/api/messenger/rooms/${room.id}`, { token: bob.token })).status, 404);
       assert.equal((await history(alice, room.id))[0].body.type, "removed_group_members");
     });
@@ -225,12 +242,18 @@ describe("rooms", () => {
       const room = await group();
       const promoted = await put(alice, room.id, { action: "addGroupAdmins", userIds: [bob.user.id, dave.user.id] });
       assert.equal(promoted.status, 200);
-      const admins = promoted.body.data.room.users.filter((u: any) => u.isAdmin).map((u: any) => u.userId).sort();
+      const admins = promoted.body.data.room.users
+        .filter((u: any) => u.isAdmin)
+        .map((u: any) => u.userId)
+        .sort();
       assert.deepEqual(admins, [alice.user.id, bob.user.id].sort(), "non-members are ignored");
       assert.equal((await put(alice, room.id, { action: "removeGroupAdmins", userIds: [alice.user.id, bob.user.id] })).status, 400);
       const demoted = await put(alice, room.id, { action: "removeGroupAdmins", userIds: [bob.user.id] });
       assert.equal(demoted.status, 200);
-      assert.deepEqual(demoted.body.data.room.users.filter((u: any) => u.isAdmin).map((u: any) => u.userId), [alice.user.id]);
+      assert.deepEqual(
+        demoted.body.data.room.users.filter((u: any) => u.isAdmin).map((u: any) => u.userId),
+        [alice.user.id],
+      );
       assert.equal(eventsOf(server, "REMOVED_FROM_ROOM").filter((e) => e.data.roomId === room.id).length, 0);
       assert.equal((await history(alice, room.id))[0].body.type, "removed_group_admins");
     });
@@ -295,7 +318,12 @@ describe("rooms", () => {
       const res = await call(server, "POST", `/api/messenger/rooms/${room.id}/leave`, { token: bob.token, body: {} });
       assert.equal(res.status, 200);
       assert.ok(!res.body.data.room.users.some((u: any) => u.userId === bob.user.id));
-      assert.deepEqual(eventsOf(server, "REMOVED_FROM_ROOM").filter((e) => e.data.roomId === room.id).map((e) => e.userIds), [[bob.user.id]]);
+      assert.deepEqual(
+        eventsOf(server, "REMOVED_FROM_ROOM")
+          .filter((e) => e.data.roomId === room.id)
+          .map((e) => e.userIds),
+        [[bob.user.id]],
+      );
       const last = (await history(alice, room.id))[0];
       assert.equal(last.body.type, "user_left_group");
       assert.equal(last.body.subjectId, bob.user.id);
@@ -359,7 +387,10 @@ describe("rooms", () => {
       const newer = (await create(ivan, { name: "new", userIds: [bob.user.id, carol.user.id] })).body.data.room;
       const sync = await call(server, "GET", `/api/messenger/rooms/sync/${mark}`, { token: ivan.token });
       assert.equal(sync.status, 200);
-      assert.deepEqual(sync.body.data.list.map((r: any) => r.id), [newer.id]);
+      assert.deepEqual(
+        sync.body.data.list.map((r: any) => r.id),
+        [newer.id],
+      );
       assert.equal(sync.body.data.limit, 100);
       assert.equal(sync.body.data.hasNext, false);
       await put(ivan, older.id, { action: "changeGroupName", name: "old2" });

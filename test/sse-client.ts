@@ -18,8 +18,7 @@ export interface Stream {
 
 /** Opens /api/sse with the token in the header (default) or the query string. */
 export async function openStream(baseUrl: string, token: string, via: "header" | "query" | "queryCamel" = "header"): Promise<Stream> {
-  const url =
-    via === "header" ? `${baseUrl}/api/sse` : `${baseUrl}/api/sse?${via === "query" ? "accesstoken" : "accessToken"}=${encodeURIComponent(token)}`;
+  const url = via === "header" ? `${baseUrl}/api/sse` : `${baseUrl}/api/sse?${via === "query" ? "accesstoken" : "accessToken"}=${encodeURIComponent(token)}`;
   const es = new EventSource(url, {
     fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers ?? {}), ...(via === "header" ? { accesstoken: token } : {}) } }),
   });

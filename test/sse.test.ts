@@ -174,7 +174,9 @@ describe("server-sent events", () => {
 
     const added = await round(() => call(server, "PUT", `/api/messenger/rooms/${roomId}`, { token: alice.token, body: { action: "addGroupUsers", userIds: [outsider.user.id] } }));
     for (const k of ["a1", "a2", "b1", "c1", "o1"]) assert.ok(types(added[k]).includes("UPDATE_ROOM"), k);
-    const removed = await round(() => call(server, "PUT", `/api/messenger/rooms/${roomId}`, { token: alice.token, body: { action: "removeGroupUsers", userIds: [carol.user.id] } }));
+    const removed = await round(() =>
+      call(server, "PUT", `/api/messenger/rooms/${roomId}`, { token: alice.token, body: { action: "removeGroupUsers", userIds: [carol.user.id] } }),
+    );
     assert.deepEqual(types(removed.c1), ["REMOVED_FROM_ROOM"]);
     assert.equal(removed.c1[0].roomId, roomId);
     assert.ok(types(removed.b1).includes("UPDATE_ROOM"));
@@ -189,7 +191,10 @@ describe("server-sent events", () => {
   it("SEEN_ROOM reaches the user's other devices only; USER_UPDATE reaches everyone in team mode", async () => {
     const roomId = await privateRoom();
     const seen = await round(() => call(server, "POST", `/api/messenger/messages/${roomId}/seen`, { token: alice.token }));
-    assert.deepEqual(types(seen.a2).filter((t) => t === "SEEN_ROOM"), ["SEEN_ROOM"]);
+    assert.deepEqual(
+      types(seen.a2).filter((t) => t === "SEEN_ROOM"),
+      ["SEEN_ROOM"],
+    );
     assert.ok(!types(seen.a1).includes("SEEN_ROOM"));
     assert.ok(!types(seen.b1).includes("SEEN_ROOM"));
     const renamed = await round(() => call(server, "PUT", "/api/messenger/me", { token: bob.token, body: { displayName: "Robert" } }));
@@ -256,7 +261,9 @@ describe("server-sent events", () => {
     streams.b1.close();
     const missed: number[] = [];
     for (let i = 0; i < 3; i++) {
-      missed.push((await call(server, "POST", "/api/messenger/messages", { token: alice.token, body: { roomId, type: "text", body: { text: `offline ${i}` } } })).body.data.message.id);
+      missed.push(
+        (await call(server, "POST", "/api/messenger/messages", { token: alice.token, body: { roomId, type: "text", body: { text: `offline ${i}` } } })).body.data.message.id,
+      );
     }
     const sync = await call(server, "GET", `/api/messenger/messages/sync/${syncStart - 1}`, { token: bob.token });
     const synced = sync.body.data.list.map((m: any) => m.id);

@@ -27,9 +27,7 @@ describe("transactions", () => {
       .returning("id")
       .executeTakeFirstOrThrow();
   const names = async (prefix: string) =>
-    (await database.db.selectFrom("users").select("displayName").where("displayName", "like", `${prefix}%`).orderBy("displayName").execute()).map(
-      (u) => u.displayName,
-    );
+    (await database.db.selectFrom("users").select("displayName").where("displayName", "like", `${prefix}%`).orderBy("displayName").execute()).map((u) => u.displayName);
 
   it("transactions started together each commit or roll back on their own", async () => {
     const outcomes = await Promise.allSettled(
@@ -51,7 +49,11 @@ describe("transactions", () => {
     assert.deepEqual(await names("g"), ["g1a", "g1b", "g4a", "g4b"]);
     const ids = outcomes.filter((o) => o.status === "fulfilled").map((o) => (o as PromiseFulfilledResult<number>).value);
     const stored = await database.db.selectFrom("users").select("id").where("displayName", "in", ["g1a", "g4a"]).orderBy("displayName").execute();
-    assert.deepEqual(ids, stored.map((u) => u.id), "each caller gets its own result");
+    assert.deepEqual(
+      ids,
+      stored.map((u) => u.id),
+      "each caller gets its own result",
+    );
   });
 
   it("a transaction that fails alone leaves nothing behind, and the next one runs", async () => {
@@ -71,7 +73,14 @@ describe("transactions", () => {
     const before = statSync(file).size;
     // ~2 MB: far below the writer's own checkpoint threshold, so only the background thread moves it.
     await database.transaction(async (tx) => {
-      for (let i = 0; i < 20; i++) await addUser(tx, `wal${i}`).then(({ id }) => tx.updateTable("users").set({ longDescription: "x".repeat(100_000) }).where("id", "=", id).execute());
+      for (let i = 0; i < 20; i++)
+        await addUser(tx, `wal${i}`).then(({ id }) =>
+          tx
+            .updateTable("users")
+            .set({ longDescription: "x".repeat(100_000) })
+            .where("id", "=", id)
+            .execute(),
+        );
     });
     for (let waited = 0; statSync(file).size <= before + 1_000_000; waited += 50) {
       assert.ok(waited < 10_000, "the database file did not grow within 10 s");

@@ -38,7 +38,6 @@ function assertUserShape(u: any): void {
   assert.equal("webhookUrl" in u, false);
 }
 
-
 const getMe = async (server: TestServer, token: string) => {
   const res = await call(server, "GET", ME, { token });
   assert.equal(res.status, 200, res.text);
@@ -235,7 +234,10 @@ describe("users (contacts-only mode)", () => {
       const res = await call(server, "PUT", ME, { token: a.token, body: { displayName: "Announced" } });
       assert.equal(res.status, 200);
       const events = userUpdates(server, from, a.user.id);
-      assert.ok(events.every((e) => !e.allUsers), "not broadcast in contacts-only mode");
+      assert.ok(
+        events.every((e) => !e.allUsers),
+        "not broadcast in contacts-only mode",
+      );
       const heardBy = (u: SignedUp) => events.filter((e) => e.userIds.includes(u.user.id));
       assert.equal(heardBy(a).length, 1, "the caller's other devices hear it");
       assert.deepEqual(heardBy(a)[0].data.user, res.body.data.user);
@@ -319,7 +321,10 @@ describe("users (contacts-only mode)", () => {
       await addContacts(server, a, b);
       await addContacts(server, b, a);
       const listed = await call(server, "GET", "/api/messenger/contacts", { token: a.token });
-      assert.deepEqual(listed.body.data.list.map((u: any) => u.id), [b.user.id]);
+      assert.deepEqual(
+        listed.body.data.list.map((u: any) => u.id),
+        [b.user.id],
+      );
 
       const res = await call(server, "DELETE", ME, { token: b.token });
       assert.equal(res.status, 200);
@@ -378,7 +383,10 @@ describe("users (contacts-only mode)", () => {
       assert.equal(d.hasNext, false);
       assert.equal(d.count, d.list.length);
       const ids = d.list.map((u: any) => u.id).sort((x: number, y: number) => x - y);
-      assert.deepEqual(ids, [a.user.id, b.user.id].sort((x, y) => x - y));
+      assert.deepEqual(
+        ids,
+        [a.user.id, b.user.id].sort((x, y) => x - y),
+      );
       assert.ok(!ids.includes(stranger.user.id));
       for (const u of d.list) assertUserShape(u);
       for (let i = 1; i < d.list.length; i++) assert.ok(d.list[i - 1].modifiedAt <= d.list[i].modifiedAt, "oldest change first");
@@ -399,8 +407,7 @@ describe("users (contacts-only mode)", () => {
       const renamed = await call(server, "PUT", ME, { token: b.token, body: { displayName: "Renamed" } });
       const t = renamed.body.data.user.modifiedAt;
       const me = await getMe(server, a.token);
-      const ids = async (ts: number) =>
-        (await call(server, "GET", `/api/messenger/users/sync/${ts}`, { token: a.token })).body.data.list.map((u: any) => u.id);
+      const ids = async (ts: number) => (await call(server, "GET", `/api/messenger/users/sync/${ts}`, { token: a.token })).body.data.list.map((u: any) => u.id);
       assert.ok((await ids(t - 1)).includes(b.user.id));
       assert.ok(!(await ids(t)).includes(b.user.id));
       assert.ok(!(await ids(Math.max(t, me.modifiedAt))).includes(a.user.id));
@@ -544,7 +551,10 @@ describe("users (team mode)", () => {
     assert.equal(new Set(ids).size, ids.length, "no repeats across pages");
     for (const c of created) assert.ok(ids.includes(c.user.id), `user ${c.user.id} synced`);
     assert.ok(ids.includes(me.user.id), "the caller itself is included");
-    assert.ok(all.every((u) => u.verified === true), "only verified users");
+    assert.ok(
+      all.every((u) => u.verified === true),
+      "only verified users",
+    );
     assert.ok(!all.some((u) => u.telephoneNumber === unverifiedPhone));
     for (let i = 1; i < all.length; i++) assert.ok(all[i - 1].modifiedAt <= all[i].modifiedAt, "oldest change first across pages");
   });

@@ -40,10 +40,37 @@ interface Endpoint {
 }
 
 const ENDPOINTS: Endpoint[] = [
-  { method: "POST", path: "/api/messenger/auth", auth: false, body: { telephoneNumber: "+385910000001", deviceId: "table-device" }, fields: { telephoneNumber: "string", deviceId: "string" }, required: ["telephoneNumber", "deviceId"] },
-  { method: "POST", path: "/api/messenger/auth/verify", auth: false, body: { code: "000000", deviceId: "table-unknown-device" }, fields: { code: "string", deviceId: "string" }, required: ["code", "deviceId"] },
-  { method: "POST", path: "/api/messenger/contacts", auth: true, body: { contacts: ["42"], isLastPage: false }, fields: { contacts: "hashes", isLastPage: "boolean" }, required: ["contacts"] },
-  { method: "PUT", path: "/api/messenger/me", auth: true, body: { displayName: "Table" }, fields: { telephoneNumber: "string", emailAddress: "string", displayName: "string", avatarFileId: "integer" } },
+  {
+    method: "POST",
+    path: "/api/messenger/auth",
+    auth: false,
+    body: { telephoneNumber: "+385910000001", deviceId: "table-device" },
+    fields: { telephoneNumber: "string", deviceId: "string" },
+    required: ["telephoneNumber", "deviceId"],
+  },
+  {
+    method: "POST",
+    path: "/api/messenger/auth/verify",
+    auth: false,
+    body: { code: "000000", deviceId: "table-unknown-device" },
+    fields: { code: "string", deviceId: "string" },
+    required: ["code", "deviceId"],
+  },
+  {
+    method: "POST",
+    path: "/api/messenger/contacts",
+    auth: true,
+    body: { contacts: ["42"], isLastPage: false },
+    fields: { contacts: "hashes", isLastPage: "boolean" },
+    required: ["contacts"],
+  },
+  {
+    method: "PUT",
+    path: "/api/messenger/me",
+    auth: true,
+    body: { displayName: "Table" },
+    fields: { telephoneNumber: "string", emailAddress: "string", displayName: "string", avatarFileId: "integer" },
+  },
   { method: "PUT", path: "/api/messenger/device", auth: true, body: { pushToken: "push-token" }, fields: { pushToken: "string" } },
 ];
 
@@ -112,7 +139,10 @@ describe("validation table", () => {
             const res = await call(server, ep.method, ep.path, { token: ep.auth ? token : undefined, ...opts });
             assert.equal(res.status, 400, `${name} ${JSON.stringify(opts)}: ${res.status} ${res.text}`);
             assert.equal(res.body.status, "error");
-            assert.ok(ep.required!.some((f) => res.body.message.includes(f)), `names a required field: ${res.body.message}`);
+            assert.ok(
+              ep.required!.some((f) => res.body.message.includes(f)),
+              `names a required field: ${res.body.message}`,
+            );
           }
         });
       }

@@ -16,8 +16,7 @@ describe("webhooks (§4.17)", () => {
   let dm: any;
   let foreign: any;
 
-  const create = (who: SignedUp, roomId: number | string, body?: unknown) =>
-    call(server, "POST", `/api/messenger/webhooks/roomId/${roomId}`, { token: who.token, body });
+  const create = (who: SignedUp, roomId: number | string, body?: unknown) => call(server, "POST", `/api/messenger/webhooks/roomId/${roomId}`, { token: who.token, body });
   const list = (who: SignedUp, roomId: number | string) => call(server, "GET", `/api/messenger/webhooks/roomId/${roomId}`, { token: who.token });
   const update = (who: SignedUp, id: number | string, body?: unknown) => call(server, "PUT", `/api/messenger/webhooks/${id}`, { token: who.token, body });
   const remove = (who: SignedUp, id: number | string) => call(server, "DELETE", `/api/messenger/webhooks/${id}`, { token: who.token });
@@ -124,7 +123,10 @@ describe("webhooks (§4.17)", () => {
       assert.ok(Number.isInteger(a.createdAt) && a.createdAt >= before, "createdAt is epoch ms");
       assert.equal(a.modifiedAt, a.createdAt);
       const stored = assertOk(await list(alice, group.id)).webhooks;
-      assert.deepEqual(stored.find((w: any) => w.id === a.id), a);
+      assert.deepEqual(
+        stored.find((w: any) => w.id === a.id),
+        a,
+      );
     });
 
     it("emits no real-time events", async () => {
@@ -188,7 +190,10 @@ describe("webhooks (§4.17)", () => {
       assert.equal(u.roomId, w.roomId);
       assert.equal(u.createdAt, w.createdAt);
       assert.ok(u.modifiedAt > w.modifiedAt, "modifiedAt moves");
-      assert.deepEqual(assertOk(await list(alice, group.id)).webhooks.find((x: any) => x.id === w.id), u);
+      assert.deepEqual(
+        assertOk(await list(alice, group.id)).webhooks.find((x: any) => x.id === w.id),
+        u,
+      );
     });
   });
 

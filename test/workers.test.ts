@@ -17,14 +17,10 @@ import { addContacts } from "./room-helpers.js";
 function onNewConnection(url: string, method: string, path: string, token: string, body?: unknown): Promise<number> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
-    const req = request(
-      url + path,
-      { method, agent: false, headers: { accesstoken: token, ...(payload ? { "content-type": "application/json" } : {}) } },
-      (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode!));
-      },
-    );
+    const req = request(url + path, { method, agent: false, headers: { accesstoken: token, ...(payload ? { "content-type": "application/json" } : {}) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode!));
+    });
     req.on("error", reject);
     req.end(payload);
   });
@@ -87,7 +83,11 @@ describe("WORKERS=2: one server in two processes", { timeout: 240_000 }, () => {
       assert.equal(new Set(sent).size, 2, "the same two messages on every stream");
       for (const stream of streams) {
         const got = stream.real().filter((e) => e.type === "NEW_MESSAGE" && e.message.body.text?.startsWith("across"));
-        assert.deepEqual(got.map((e) => e.message.body.text), ["across 0", "across 1"], "each exactly once");
+        assert.deepEqual(
+          got.map((e) => e.message.body.text),
+          ["across 0", "across 1"],
+          "each exactly once",
+        );
       }
     } finally {
       for (const s of streams) s.close();

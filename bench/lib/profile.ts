@@ -81,7 +81,13 @@ export function summarize(file: string, top = 20): string {
   const { busyMs, totalMs, rows } = selfTimes(file);
   const lines = [`${relative(ROOT, file)}: busy ${(busyMs / 1000).toFixed(1)} s of ${(totalMs / 1000).toFixed(1)} s`, "  self%  self ms  function (where)"];
   for (const r of rows.slice(0, top)) lines.push(`  ${r.pct.toFixed(1).padStart(5)}  ${r.ms.toFixed(0).padStart(7)}  ${r.name} ${r.where ? `(${r.where})` : ""}`);
-  lines.push("  by file: " + byFile(rows).slice(0, 10).map((f) => `${f.file} ${f.pct.toFixed(1)}%`).join(", "));
+  lines.push(
+    "  by file: " +
+      byFile(rows)
+        .slice(0, 10)
+        .map((f) => `${f.file} ${f.pct.toFixed(1)}%`)
+        .join(", "),
+  );
   return lines.join("\n");
 }
 

@@ -12,8 +12,7 @@ const session = new Session();
 session.connect();
 let running = false;
 
-const post = (method, params = {}) =>
-  new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
+const post = (method, params = {}) => new Promise((resolve, reject) => session.post(method, params, (err, result) => (err ? reject(err) : resolve(result))));
 
 process.on("SIGUSR2", async () => {
   try {

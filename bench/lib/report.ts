@@ -82,11 +82,7 @@ export function checkTargets(rows: Rows): Target[] {
   const out: Target[] = [];
   const t = (text: string, met: boolean | null, detail: string) => out.push({ text, met, detail });
   const send = rows.send;
-  t(
-    "send ≥ 0.30 × baseline req/s",
-    send?.ratio_to_baseline === undefined ? null : send.ratio_to_baseline >= 0.3,
-    `${fmt(send?.ratio_to_baseline, 3)} × baseline`,
-  );
+  t("send ≥ 0.30 × baseline req/s", send?.ratio_to_baseline === undefined ? null : send.ratio_to_baseline >= 0.3, `${fmt(send?.ratio_to_baseline, 3)} × baseline`);
   t("send delivery p99 ≤ 50 ms", send?.p99_ms === undefined ? null : send.p99_ms <= 50, `${fmt(send?.p99_ms)} ms`);
   const f100 = rows["fanout-100@20"];
   t("fanout-100@20 p99 ≤ 10 ms", f100?.p99_ms === undefined ? null : f100.p99_ms <= 10 && !f100.incomplete, `${fmt(f100?.p99_ms)} ms`);

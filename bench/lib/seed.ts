@@ -69,13 +69,7 @@ export async function seedMessages(databaseUrl: string, rooms: SeedRoom[]): Prom
             )
             .execute();
         }
-        const last = await tx
-          .selectFrom("messages")
-          .select(["id", "createdAt"])
-          .where("roomId", "=", r.roomId)
-          .orderBy("id", "desc")
-          .limit(1)
-          .executeTakeFirstOrThrow();
+        const last = await tx.selectFrom("messages").select(["id", "createdAt"]).where("roomId", "=", r.roomId).orderBy("id", "desc").limit(1).executeTakeFirstOrThrow();
         await tx
           .updateTable("rooms")
           .set((eb) => ({ lastMessageId: last.id, lastMessageAt: last.createdAt, messageCount: eb("messageCount", "+", r.count) }))

@@ -50,7 +50,9 @@ process.on("exit", () => {
   const count = rows.reduce((t, [, e]) => t + e.n, 0);
   const lines = [`[sql-trace] ${count} statements, ${(Number(total) / 1e6).toFixed(0)} ms executing; ${prepares} prepares, ${(Number(prepareNs) / 1e6).toFixed(0)} ms preparing`];
   for (const [sql, e] of rows.slice(0, Number(process.env.BENCH_SQL_TRACE_TOP ?? 25))) {
-    lines.push(`[sql-trace] ${String(e.n).padStart(8)} × ${(Number(e.ns) / e.n / 1000).toFixed(1).padStart(8)} µs = ${(Number(e.ns) / 1e6).toFixed(0).padStart(6)} ms (max ${(Number(e.max) / 1e6).toFixed(1).padStart(6)} ms)  ${sql.replace(/\s+/g, " ").slice(0, 260)}`);
+    lines.push(
+      `[sql-trace] ${String(e.n).padStart(8)} × ${(Number(e.ns) / e.n / 1000).toFixed(1).padStart(8)} µs = ${(Number(e.ns) / 1e6).toFixed(0).padStart(6)} ms (max ${(Number(e.max) / 1e6).toFixed(1).padStart(6)} ms)  ${sql.replace(/\s+/g, " ").slice(0, 260)}`,
+    );
   }
   process.stderr.write(lines.join("\n") + "\n");
 });

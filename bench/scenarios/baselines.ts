@@ -43,7 +43,11 @@ export async function broadcastBaseline(ctx: Ctx) {
   const bare = await startBare("sse", "broadcast-baseline");
   const pool = new SsePool();
   try {
-    await pool.open(bare.url, Array.from({ length: BROADCAST_STREAMS }, () => "-"), { path: "/sse" });
+    await pool.open(
+      bare.url,
+      Array.from({ length: BROADCAST_STREAMS }, () => "-"),
+      { path: "/sse" },
+    );
     const rows: Rows = {};
     for (const rate of [undefined, 20]) {
       const key = rate ? `broadcast-baseline@${rate}` : "broadcast-baseline";

@@ -18,7 +18,10 @@ export function fanout(members: number) {
       const users = await signUps(server.url, members, 32);
       const [sender, ...others] = users;
       const roomId = await createRoom(server.url, sender, others, `fan-out ${members}`);
-      await pool.open(server.url, users.map((u) => u.token));
+      await pool.open(
+        server.url,
+        users.map((u) => u.token),
+      );
       await sleep(500);
       const rows: Rows = {};
       for (const rate of [20, undefined]) {

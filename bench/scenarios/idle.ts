@@ -32,7 +32,11 @@ export async function idle(ctx: Ctx) {
     const before = server.rssMb()!;
     ctx.log(`idle-10k: opening ${streams} streams (server RSS before: ${before.toFixed(0)} MB)`);
     const t0 = performance.now();
-    await pool.open(server.url, users.map((u) => u.token), { concurrency: 100 });
+    await pool.open(
+      server.url,
+      users.map((u) => u.token),
+      { concurrency: 100 },
+    );
     const openSeconds = (performance.now() - t0) / 1000;
     await sleep(6000); // one keep-alive PING round to every stream
     const after = server.rssMb()!;

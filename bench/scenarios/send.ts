@@ -18,7 +18,10 @@ export async function send(ctx: Ctx) {
     const users = await signUps(server.url, ROOMS * 2, 32);
     const roomOf = new Map<string, number>();
     for (let i = 0; i < ROOMS; i++) roomOf.set(users[2 * i].token, await createRoom(server.url, users[2 * i], [users[2 * i + 1]]));
-    await pool.open(server.url, users.map((u) => u.token));
+    await pool.open(
+      server.url,
+      users.map((u) => u.token),
+    );
     await sleep(200);
 
     const delivery: Array<{ sentAt: number; ms: number }> = [];

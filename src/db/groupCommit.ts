@@ -53,7 +53,10 @@ export function groupCommit(db: Db): TransactionRunner {
         done.push({ p, value });
       } catch (err) {
         if (alone) {
-          await trx.rollback().execute().catch(() => {});
+          await trx
+            .rollback()
+            .execute()
+            .catch(() => {});
           return p.reject(err);
         }
         try {
@@ -63,7 +66,10 @@ export function groupCommit(db: Db): TransactionRunner {
         } catch {
           // SQLite rolled the whole transaction back (e.g. an I/O error): nothing of the batch
           // was written; those not run yet go to the next batch.
-          await trx.rollback().execute().catch(() => {});
+          await trx
+            .rollback()
+            .execute()
+            .catch(() => {});
           for (const d of done) d.p.reject(err);
           p.reject(err);
           queue.unshift(...batch.slice(i + 1));
@@ -74,7 +80,10 @@ export function groupCommit(db: Db): TransactionRunner {
     try {
       await trx.commit().execute();
     } catch (err) {
-      await trx.rollback().execute().catch(() => {});
+      await trx
+        .rollback()
+        .execute()
+        .catch(() => {});
       for (const d of done) d.p.reject(err);
       return;
     }

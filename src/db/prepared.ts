@@ -30,9 +30,7 @@ export const statementName = (sql: string): string | undefined => names.get(sql)
  * (not a list for `in`, not a column name, not null where `is null` would be compiled). Returns a
  * runner taking the database or a transaction, and the arguments, resolving to the result rows.
  */
-export function prepared<A extends object, R>(
-  build: (db: Db, args: A) => { compile(): CompiledQuery<R> },
-): (db: Db, args: A) => Promise<R[]> {
+export function prepared<A extends object, R>(build: (db: Db, args: A) => { compile(): CompiledQuery<R> }): (db: Db, args: A) => Promise<R[]> {
   // Keyed by the dialect's adapter, which a database and its transactions share.
   const plans = new WeakMap<object, Plan>();
   const argsProxy = new Proxy({}, { get: (_, name) => new Slot(String(name)) }) as A;

@@ -15,5 +15,4 @@ export const unauthorized = (message: string) => new HttpError(401, message);
 export const forbidden = (message: string) => new HttpError(403, message);
 export const notFound = (message: string) => new HttpError(404, message);
 export const conflict = (message: string) => new HttpError(409, message);
-export const tooManyRequests = (retryAfterSeconds: number, message = "Too many requests") =>
-  new HttpError(429, message, { "Retry-After": String(retryAfterSeconds) });
+export const tooManyRequests = (retryAfterSeconds: number, message = "Too many requests") => new HttpError(429, message, { "Retry-After": String(retryAfterSeconds) });

@@ -44,7 +44,8 @@ export function registerMetrics(app: FastifyInstance, dbStats: { queries: number
     operationId: "getMetrics",
     tags: ["System"],
     summary: "Prometheus metrics",
-    description: "Request counts and latency by route, SQL statements executed, and the Node.js process metrics, in the Prometheus text format. With `METRICS_TOKEN` set, only `Authorization: Bearer <METRICS_TOKEN>` is answered; otherwise keep it off the public network (reverse proxy).",
+    description:
+      "Request counts and latency by route, SQL statements executed, and the Node.js process metrics, in the Prometheus text format. With `METRICS_TOKEN` set, only `Authorization: Bearer <METRICS_TOKEN>` is answered; otherwise keep it off the public network (reverse proxy).",
     responses: { 200: { description: "Prometheus text exposition format", content: { "text/plain": { schema: { type: "string" } } } } },
   });
   app.get("/metrics", { schema }, async (request, reply) => {

@@ -36,8 +36,7 @@ export const IntText = (description?: string) => docAs(Type.String(description ?
 export const MsText = (description = "epoch milliseconds") => docAs(Type.String({ description }), { type: "integer", minimum: 0, description });
 
 /** Path parameters that are all integer ids. */
-export const IdParams = <K extends string>(...names: K[]) =>
-  Type.Object(Object.fromEntries(names.map((n) => [n, IntText()])) as { [P in K]: ReturnType<typeof Type.String> });
+export const IdParams = <K extends string>(...names: K[]) => Type.Object(Object.fromEntries(names.map((n) => [n, IntText()])) as { [P in K]: ReturnType<typeof Type.String> });
 
 /** 4xx answers of one operation: status → the `message` texts it can carry. */
 export type ErrorDocs = Partial<Record<400 | 401 | 403 | 404 | 405 | 409 | 410 | 411 | 413 | 416 | 429 | 507, string[]>>;
@@ -104,7 +103,7 @@ const ErrorEnvelope = model(
   "Error",
   Type.Object(
     { status: Type.Literal("error"), message: Type.String({ description: "human-readable; clients should rely on the status code" }) },
-    { description: "Every error answer: `{status: \"error\", message}`." },
+    { description: 'Every error answer: `{status: "error", message}`.' },
   ),
 );
 
@@ -149,7 +148,7 @@ function routeDoc(schema: RouteSchema, route: RouteOptions): { schema: RouteSche
 
   const response: Record<string, unknown> = {};
   for (const [status, s] of Object.entries(schema.response ?? {})) {
-    response[status] = (s as { description?: string }).description ? s : { ...(s as object), description: "Success: `{status: \"success\", data}`" };
+    response[status] = (s as { description?: string }).description ? s : { ...(s as object), description: 'Success: `{status: "success", data}`' };
   }
   Object.assign(response, extra);
   for (const [status, messages] of Object.entries(errors)) response[status] = errorResponse(Number(status), messages);
@@ -176,10 +175,10 @@ function hoistModels(doc: Record<string, unknown>): Record<string, unknown> {
 const DESCRIPTION = [
   "Spika 3–compatible messenger API.",
   "",
-  "* Every JSON answer is an envelope: `{status: \"success\", data}` or `{status: \"error\", message}` (the `Error` schema).",
+  '* Every JSON answer is an envelope: `{status: "success", data}` or `{status: "error", message}` (the `Error` schema).',
   "* Authenticated calls send the device access token (from `POST /api/messenger/auth/verify`) in the `accesstoken` header; the bot API sends a room API key in the same header.",
   "* Ids are positive integers; times are epoch milliseconds unless a field says ISO-8601.",
-  "* JSON bodies are strict (`\"5\"` is not a number); path and query values are text parsed as base-10 integers where a number is expected.",
+  '* JSON bodies are strict (`"5"` is not a number); path and query values are text parsed as base-10 integers where a number is expected.',
   "* Objects the caller may not see answer exactly like objects that do not exist.",
   "* Real-time events arrive on `GET /api/sse` (see that operation for the event catalogue).",
 ].join("\n");

@@ -6,8 +6,7 @@ import { model } from "./openapi.js";
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
 /** `{ status: "success", data }` (§1.2). */
-export const Envelope = <T extends TSchema>(data: T) =>
-  Type.Object({ status: Type.Literal("success"), data });
+export const Envelope = <T extends TSchema>(data: T) => Type.Object({ status: Type.Literal("success"), data });
 
 /** A free JSON object (message bodies, metadata). */
 export const AnyObject = Type.Record(Type.String(), Type.Unknown());
@@ -23,8 +22,7 @@ const Count = Type.Integer({ description: "total number of items" });
 const Limit = Type.Integer({ description: "page size" });
 
 /** A numbered page of a list (§1.5): `page` 1, 2, … */
-export const ListPage = <T extends TSchema>(name: string, item: T) =>
-  model(name, Type.Object({ list: Type.Array(item), count: Count, limit: Limit }));
+export const ListPage = <T extends TSchema>(name: string, item: T) => model(name, Type.Object({ list: Type.Array(item), count: Count, limit: Limit }));
 
 /** A page of a list walked by cursor: pass `nextCursor` as `cursor` for the next one (null: no more). */
 export const CursorPage = <T extends TSchema>(name: string, item: T) =>

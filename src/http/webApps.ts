@@ -27,7 +27,8 @@ export async function registerWebApps(app: FastifyInstance, dir: string): Promis
           if (path === prefix) return reply.redirect(`${prefix}/${query === undefined ? "" : `?${query}`}`, 301);
         });
         scope.setNotFoundHandler((request, reply) => {
-          if (request.method !== "GET" && request.method !== "HEAD") return reply.code(404).send({ status: "error", message: `Route ${request.method} ${request.url.split("?")[0]} not found` });
+          if (request.method !== "GET" && request.method !== "HEAD")
+            return reply.code(404).send({ status: "error", message: `Route ${request.method} ${request.url.split("?")[0]} not found` });
           return reply.header("cache-control", "no-cache").sendFile("index.html", root);
         });
       },

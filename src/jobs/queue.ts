@@ -59,8 +59,7 @@ export async function enqueueAll(tx: Tx, jobs: NewJob[], opts: EnqueueOptions = 
   opts.after?.later(async () => void enqueued.emit("jobs"));
 }
 
-export const enqueue = (tx: Tx, kind: string, payload: unknown, opts: EnqueueOptions = {}): Promise<void> =>
-  enqueueAll(tx, [{ kind, payload }], opts);
+export const enqueue = (tx: Tx, kind: string, payload: unknown, opts: EnqueueOptions = {}): Promise<void> => enqueueAll(tx, [{ kind, payload }], opts);
 
 /**
  * Claims up to `limit` due jobs for `workerId`: running jobs whose lease expired (their worker
@@ -111,12 +110,7 @@ function retryDelay(attempts: number, baseMs: number): number {
  * the attempts are used up or `permanent`; `payload` replaces the stored one (a narrowed retry,
  * or a redacted failure). Returns the new run time (null when failed).
  */
-export async function failJob(
-  db: Db,
-  job: JobRow,
-  error: string,
-  opts: { retryBaseMs: number; permanent?: boolean; payload?: unknown },
-): Promise<number | null> {
+export async function failJob(db: Db, job: JobRow, error: string, opts: { retryBaseMs: number; permanent?: boolean; payload?: unknown }): Promise<number | null> {
   const now = Date.now();
   const lastError = error.slice(0, 2000);
   const payload = opts.payload !== undefined ? { payload: JSON.stringify(opts.payload) } : {};

@@ -81,8 +81,7 @@ function classifyFcmError(status: number, text: string): PushOutcome {
   const codes = new Set([body.error?.status, ...details.map((d) => d.errorCode)].filter(Boolean));
   const error = `FCM answered ${status}: ${(body.error?.message ?? text).slice(0, 300)}`;
   if (status === 404 || codes.has("UNREGISTERED")) return { result: "unregistered", error };
-  const aboutToken =
-    /registration token/i.test(body.error?.message ?? "") || details.some((d) => (d.fieldViolations ?? []).some((v) => v.field === "message.token"));
+  const aboutToken = /registration token/i.test(body.error?.message ?? "") || details.some((d) => (d.fieldViolations ?? []).some((v) => v.field === "message.token"));
   if (status === 400 && codes.has("INVALID_ARGUMENT") && aboutToken) return { result: "unregistered", error };
   if (status === 401 || status === 429 || status >= 500) return { result: "transient", error };
   return { result: "rejected", error };

@@ -148,12 +148,7 @@ export interface PostResult {
  * POSTs `body` to `url` (scheme defaults to http://) within `timeoutMs` (connecting, sending
  * and reading the answer). Throws RefusedTargetError for a refused target, Error otherwise.
  */
-export function postJson(
-  rawUrl: string,
-  body: string,
-  headers: Record<string, string>,
-  opts: { timeoutMs: number; allowPrivate: boolean },
-): Promise<PostResult> {
+export function postJson(rawUrl: string, body: string, headers: Record<string, string>, opts: { timeoutMs: number; allowPrivate: boolean }): Promise<PostResult> {
   let url: URL;
   try {
     url = checkedTarget(rawUrl, opts.allowPrivate);
@@ -237,10 +232,18 @@ function readOnce(url: URL, headers: Record<string, string>, opts: ReadTextOptio
           return reject(new UnwantedAnswerError(`bad redirect target: ${location}`));
         }
       }
-      const [mediaType, ...params] = (res.headers["content-type"] ?? "").toLowerCase().split(";").map((p) => p.trim());
+      const [mediaType, ...params] = (res.headers["content-type"] ?? "")
+        .toLowerCase()
+        .split(";")
+        .map((p) => p.trim());
       if (status < 200 || status >= 300) return fail(new UnwantedAnswerError(`status ${status}`));
       if (!opts.accept(mediaType)) return fail(new UnwantedAnswerError(`content type ${mediaType || "(none)"}`));
-      const decoder = textDecoder(params.find((p) => p.startsWith("charset="))?.slice(8).replace(/"/g, ""));
+      const decoder = textDecoder(
+        params
+          .find((p) => p.startsWith("charset="))
+          ?.slice(8)
+          .replace(/"/g, ""),
+      );
       let size = 0;
       let finished = false;
       const done = () => {

@@ -133,7 +133,11 @@ export class SseHub {
     for (const [stream, key] of keys) {
       let payload = payloads.get(key);
       if (!payload) {
-        const text = key.slice(0, -1).split(",").map((i) => frame(Number(i))).join("");
+        const text = key
+          .slice(0, -1)
+          .split(",")
+          .map((i) => frame(Number(i)))
+          .join("");
         payloads.set(key, (payload = new Payload(text)));
       }
       this.write(stream, payload);

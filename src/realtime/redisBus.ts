@@ -80,7 +80,10 @@ export class RedisBus implements EventBus {
   private subscribe(): Promise<void> {
     this.subscribed ??= this.sub
       .subscribe(this.channel)
-      .then(() => undefined, (err: Error) => this.report(err))
+      .then(
+        () => undefined,
+        (err: Error) => this.report(err),
+      )
       .finally(() => {
         this.subscribed = null;
       });

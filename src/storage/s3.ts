@@ -101,9 +101,7 @@ export class S3Store implements FileStore {
   async get(key: string, range?: ByteRange): Promise<Readable | null> {
     return this.run("reading", async () => {
       try {
-        const res = await this.client.send(
-          new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
-        );
+        const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range ? `bytes=${range.start}-${range.end}` : undefined }));
         return res.Body as Readable;
       } catch (err) {
         if (isMissing(err)) return null;

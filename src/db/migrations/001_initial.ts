@@ -6,14 +6,16 @@ type Table = CreateTableBuilder<string, never>;
 
 export async function up(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const id = (t: Table): Table =>
-    dialect === "sqlite"
-      ? t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement())
-      : t.addColumn("id", "bigint", (c) => c.primaryKey().generatedByDefaultAsIdentity());
-  const ref = (table: string, onDelete: "cascade" | "set null" = "cascade") => (c: ColumnDefinitionBuilder) =>
-    c.references(`${table}.id`).onDelete(onDelete);
-  const times = (t: Table): Table =>
-    t.addColumn("created_at", "bigint", (c) => c.notNull()).addColumn("modified_at", "bigint", (c) => c.notNull());
-  const flag = (name: string) => (t: Table): Table => t.addColumn(name, "smallint", (c) => c.notNull().defaultTo(0));
+    dialect === "sqlite" ? t.addColumn("id", "integer", (c) => c.primaryKey().autoIncrement()) : t.addColumn("id", "bigint", (c) => c.primaryKey().generatedByDefaultAsIdentity());
+  const ref =
+    (table: string, onDelete: "cascade" | "set null" = "cascade") =>
+    (c: ColumnDefinitionBuilder) =>
+      c.references(`${table}.id`).onDelete(onDelete);
+  const times = (t: Table): Table => t.addColumn("created_at", "bigint", (c) => c.notNull()).addColumn("modified_at", "bigint", (c) => c.notNull());
+  const flag =
+    (name: string) =>
+    (t: Table): Table =>
+      t.addColumn(name, "smallint", (c) => c.notNull().defaultTo(0));
   const create = (name: string) => db.schema.createTable(name).ifNotExists();
   const index = (name: string, table: string, columns: string[], unique = false) => {
     const b = db.schema.createIndex(name).ifNotExists().on(table).columns(columns);

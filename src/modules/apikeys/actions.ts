@@ -22,7 +22,11 @@ function checkedName(displayName: string): string {
 
 /** The bot joined or left: the room changed for every (remaining) member. */
 async function roomChanged(ctx: AppContext, tx: Tx, after: AfterCommit, room: RoomRow, now: number): Promise<void> {
-  await tx.updateTable("rooms").set({ modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
+  await tx
+    .updateTable("rooms")
+    .set({ modifiedAt: Math.max(now, room.modifiedAt + 1) })
+    .where("id", "=", room.id)
+    .execute();
   const fresh = (await findRoom(tx, room.id))!;
   for (const [userId, view] of await roomViewsForMembers(tx, ctx.config.teamMode, fresh)) after.emit({ userIds: [userId], data: { type: "UPDATE_ROOM", room: view } });
 }
@@ -38,11 +42,7 @@ export async function createApiKey(ctx: AppContext, me: Me, roomId: number, disp
   return transact(ctx, async (tx, after) => {
     const room = await managedRoom(tx, roomId, me.user.id);
     const now = Date.now();
-    const bot = await tx
-      .insertInto("users")
-      .values({ displayName: name, isBot: 1, verified: 1, createdAt: now, modifiedAt: now })
-      .returning("id")
-      .executeTakeFirstOrThrow();
+    const bot = await tx.insertInto("users").values({ displayName: name, isBot: 1, verified: 1, createdAt: now, modifiedAt: now }).returning("id").executeTakeFirstOrThrow();
     const token = newToken();
     const key = await tx
       .insertInto("apiKeys")
@@ -75,13 +75,12 @@ export async function updateApiKey(ctx: AppContext, me: Me, id: number, displayN
     if (!key) throw notFound("Not found");
     await managedRoom(tx, key.roomId, me.user.id);
     const now = Date.now();
-    const bot = await tx
-      .updateTable("users")
-      .set({ displayName: name, modifiedAt: now })
-      .where("id", "=", key.userId)
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await tx.updateTable("apiKeys").set({ modifiedAt: Math.max(now, key.modifiedAt + 1) }).where("id", "=", id).execute();
+    const bot = await tx.updateTable("users").set({ displayName: name, modifiedAt: now }).where("id", "=", key.userId).returningAll().executeTakeFirstOrThrow();
+    await tx
+      .updateTable("apiKeys")
+      .set({ modifiedAt: Math.max(now, key.modifiedAt + 1) })
+      .where("id", "=", id)
+      .execute();
     const data = { type: "USER_UPDATE", user: userView(bot) };
     after.emit(ctx.config.teamMode ? { userIds: [], allUsers: true, data } : { userIds: await userUpdateAudience(tx, bot.id), data });
     return (await apiKeyWithBot(tx, id))!;

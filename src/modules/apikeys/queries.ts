@@ -15,16 +15,11 @@ export async function authenticateApiKey(ctx: AppContext, token: string): Promis
   return { user, device: null, roomId: key.roomId, apiKeyId: key.id };
 }
 
-export const findApiKey = (db: Db, id: number): Promise<ApiKeyRow | undefined> =>
-  db.selectFrom("apiKeys").selectAll().where("id", "=", id).executeTakeFirst();
+export const findApiKey = (db: Db, id: number): Promise<ApiKeyRow | undefined> => db.selectFrom("apiKeys").selectAll().where("id", "=", id).executeTakeFirst();
 
 /** Keys with their bot user's name and avatar, one query. */
 function keysWithBots(db: Db) {
-  return db
-    .selectFrom("apiKeys as k")
-    .innerJoin("users as u", "u.id", "k.userId")
-    .selectAll("k")
-    .select(["u.displayName", "u.avatarFileId"]);
+  return db.selectFrom("apiKeys as k").innerJoin("users as u", "u.id", "k.userId").selectAll("k").select(["u.displayName", "u.avatarFileId"]);
 }
 
 export const apiKeyWithBot = (db: Db, id: number): Promise<ApiKeyWithBot | undefined> => keysWithBots(db).where("k.id", "=", id).executeTakeFirst();

@@ -4,16 +4,19 @@ import { model } from "../../http/openapi.js";
 import type { ApiKeyRow, UserRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
 
-export const ApiKey = model("ApiKey", Type.Object({
-  id: Type.Integer(),
-  displayName: Nullable(Type.String()),
-  token: Type.String(),
-  avatarFileId: Type.Integer(),
-  roomId: Type.Integer(),
-  userId: Type.Integer(),
-  createdAt: Type.Integer(),
-  modifiedAt: Type.Integer(),
-}));
+export const ApiKey = model(
+  "ApiKey",
+  Type.Object({
+    id: Type.Integer(),
+    displayName: Nullable(Type.String()),
+    token: Type.String(),
+    avatarFileId: Type.Integer(),
+    roomId: Type.Integer(),
+    userId: Type.Integer(),
+    createdAt: Type.Integer(),
+    modifiedAt: Type.Integer(),
+  }),
+);
 export type ApiKeyView = Type.Static<typeof ApiKey>;
 
 export type ApiKeyWithBot = ApiKeyRow & Pick<UserRow, "displayName" | "avatarFileId">;

@@ -51,10 +51,7 @@ export interface SignUpResult {
 }
 
 /** §3.1: creates or finds the user, binds the device (logged out) and sends a code. */
-export async function requestCode(
-  ctx: AppContext,
-  input: { telephoneNumber: string; deviceId: string; headers: Headers; ip: string },
-): Promise<SignUpResult> {
+export async function requestCode(ctx: AppContext, input: { telephoneNumber: string; deviceId: string; headers: Headers; ip: string }): Promise<SignUpResult> {
   const { telephoneNumber, deviceId, headers } = input;
   await ctx.limiter.hit(`auth:number:${telephoneNumber}`, 5, AUTH_WINDOW_MS);
   await ctx.limiter.hit(`auth:ip:${input.ip}`, 30, AUTH_WINDOW_MS);
@@ -136,10 +133,7 @@ export async function requestCode(
 }
 
 /** §3.2: checks the code (5 tries per code) and issues the device's access token. */
-export async function verifyCode(
-  ctx: AppContext,
-  input: { code: string; deviceId: string; ip: string },
-): Promise<{ user: UserRow; device: DeviceRow; token: string }> {
+export async function verifyCode(ctx: AppContext, input: { code: string; deviceId: string; ip: string }): Promise<{ user: UserRow; device: DeviceRow; token: string }> {
   // Before the device lookup: guessing device ids costs tries too.
   await ctx.limiter.hit(`verify:ip:${input.ip}`, 60, AUTH_WINDOW_MS);
   const now = Date.now();
@@ -220,10 +214,7 @@ export async function logout(ctx: AppContext, by: Actor, deviceId: number, userI
   const owner = isOperator(by) ? userId : by.user.id;
   const device = await transact(ctx, async (tx, after) => {
     const now = Date.now();
-    let update = tx
-      .updateTable("devices")
-      .set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now })
-      .where("id", "=", deviceId);
+    let update = tx.updateTable("devices").set({ tokenHash: null, tokenExpiredAt: now, pushToken: null, modifiedAt: now }).where("id", "=", deviceId);
     if (owner !== undefined) update = update.where("userId", "=", owner);
     const device = await update.returningAll().executeTakeFirst();
     if (!device) throw notFound("Device not found");
@@ -267,7 +258,12 @@ async function lookUpDevice(ctx: AppContext, token: string, headers: Headers, no
   // PostgreSQL): the token cache answers every request in between, and a device reaches this
   // once per refresh window or when its app reports new device headers.
   const updated = await transact(ctx, (tx) =>
-    tx.updateTable("devices").set({ ...changes, modifiedAt: now }).where("id", "=", device.id).returningAll().executeTakeFirst(),
+    tx
+      .updateTable("devices")
+      .set({ ...changes, modifiedAt: now })
+      .where("id", "=", device.id)
+      .returningAll()
+      .executeTakeFirst(),
   );
   return { user, device: updated ?? device, token };
 }

@@ -27,9 +27,7 @@ export default async function authRoutes(app: App): Promise<void> {
         body: Type.Object({ telephoneNumber: NonEmpty, deviceId: NonEmpty }),
         errors: { 403: ["There is already phone number tied to this device"], 429: ["Too many requests"] },
         response: {
-          200: Envelope(
-            Type.Object({ isNewUser: Type.Boolean(), user: User, device: Device, browserDeviceId: Type.Optional(Type.String()) }),
-          ),
+          200: Envelope(Type.Object({ isNewUser: Type.Boolean(), user: User, device: Device, browserDeviceId: Type.Optional(Type.String()) })),
         },
       }),
     },

@@ -8,13 +8,7 @@ export const findBlock = (db: Db, userId: number, blockedId: number): Promise<Bl
 
 /** GET /blocks: the users `userId` blocked, in blocking order. */
 export async function blockedUsers(db: Db, userId: number): Promise<UserRow[]> {
-  return db
-    .selectFrom("blocks as b")
-    .innerJoin("users as u", "u.id", "b.blockedId")
-    .selectAll("u")
-    .where("b.userId", "=", userId)
-    .orderBy("b.id")
-    .execute();
+  return db.selectFrom("blocks as b").innerJoin("users as u", "u.id", "b.blockedId").selectAll("u").where("b.userId", "=", userId).orderBy("b.id").execute();
 }
 
 /** In a private room: `userId`'s block of the other member; null otherwise (groups too). */

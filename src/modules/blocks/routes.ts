@@ -32,7 +32,12 @@ export default async function blockRoutes(app: App): Promise<void> {
     async (request) => {
       const viewerId = request.auth.user.id;
       const users = await blockedUsers(ctx.db, viewerId);
-      const knows = await whoKnowsWhom(ctx.db, ctx.config.teamMode, [viewerId], users.map((u) => u.id));
+      const knows = await whoKnowsWhom(
+        ctx.db,
+        ctx.config.teamMode,
+        [viewerId],
+        users.map((u) => u.id),
+      );
       return ok({ blockedUsers: users.map((u) => userView(u, knows(viewerId, u.id))) });
     },
   );

@@ -31,7 +31,11 @@ export async function syncContacts(ctx: AppContext, me: Me, hashes: string[], is
         .execute();
     }
     if (isLastPage) {
-      await tx.deleteFrom("contacts").where("userId", "=", userId).where("modifiedAt", "<", now - PRUNE_AFTER_MS).execute();
+      await tx
+        .deleteFrom("contacts")
+        .where("userId", "=", userId)
+        .where("modifiedAt", "<", now - PRUNE_AFTER_MS)
+        .execute();
     }
     return found;
   });

@@ -14,11 +14,11 @@ export async function directory(
   db: Db,
   opts: { teamMode: boolean; dialect: Dialect; viewerId: number; keyword?: string; cursor?: number; page: number; limit: number },
 ): Promise<DirectoryPage> {
-  let base = db
-    .selectFrom("users")
-    .where("users.verified", "=", 1)
-    .where("users.deleted", "=", 0)
-    .where("users.id", "!=", opts.viewerId) as SelectQueryBuilder<DB, "users", object>;
+  let base = db.selectFrom("users").where("users.verified", "=", 1).where("users.deleted", "=", 0).where("users.id", "!=", opts.viewerId) as SelectQueryBuilder<
+    DB,
+    "users",
+    object
+  >;
   if (!opts.teamMode) {
     base = base.where("users.id", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", opts.viewerId));
   }

@@ -23,7 +23,5 @@ export async function setPushToken(ctx: AppContext, me: MeOnDevice, pushToken: s
 /** The push service refused `pushToken` for good (§7.2). */
 export async function clearPushToken(ctx: AppContext, deviceId: number, pushToken: string): Promise<void> {
   // Only the token that was refused: the app may have registered a new one meanwhile.
-  await transact(ctx, (tx) =>
-    tx.updateTable("devices").set({ pushToken: null, modifiedAt: Date.now() }).where("id", "=", deviceId).where("pushToken", "=", pushToken).execute(),
-  );
+  await transact(ctx, (tx) => tx.updateTable("devices").set({ pushToken: null, modifiedAt: Date.now() }).where("id", "=", deviceId).where("pushToken", "=", pushToken).execute());
 }

@@ -3,8 +3,7 @@ import type { Db } from "../../db/index.js";
 import { prepared } from "../../db/prepared.js";
 import type { DeviceRow } from "../../db/schema.js";
 
-export const findDevice = (db: Db, id: number): Promise<DeviceRow | undefined> =>
-  db.selectFrom("devices").selectAll().where("id", "=", id).executeTakeFirst();
+export const findDevice = (db: Db, id: number): Promise<DeviceRow | undefined> => db.selectFrom("devices").selectAll().where("id", "=", id).executeTakeFirst();
 
 export const findDeviceByDeviceId = (db: Db, deviceId: string): Promise<DeviceRow | undefined> =>
   db.selectFrom("devices").selectAll().where("deviceId", "=", deviceId).executeTakeFirst();

@@ -4,19 +4,22 @@ import { model } from "../../http/openapi.js";
 import type { DeviceRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
 
-export const Device = model("Device", Type.Object({
-  id: Type.Integer(),
-  userId: Type.Integer(),
-  token: Nullable(Type.String()),
-  tokenExpiredAt: Nullable(Type.Integer()),
-  osName: Nullable(Type.String()),
-  osVersion: Nullable(Type.String()),
-  appVersion: Nullable(Type.String()),
-  deviceName: Nullable(Type.String()),
-  pushToken: Nullable(Type.String()),
-  deviceId: Type.String(),
-  type: Nullable(Type.String()),
-}));
+export const Device = model(
+  "Device",
+  Type.Object({
+    id: Type.Integer(),
+    userId: Type.Integer(),
+    token: Nullable(Type.String()),
+    tokenExpiredAt: Nullable(Type.Integer()),
+    osName: Nullable(Type.String()),
+    osVersion: Nullable(Type.String()),
+    appVersion: Nullable(Type.String()),
+    deviceName: Nullable(Type.String()),
+    pushToken: Nullable(Type.String()),
+    deviceId: Type.String(),
+    type: Nullable(Type.String()),
+  }),
+);
 export type DeviceView = Type.Static<typeof Device>;
 
 /** `token` is the clear token when the caller has it in hand (it is stored hashed). */

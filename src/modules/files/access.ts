@@ -45,7 +45,12 @@ export async function downloadableFile(db: Db, dialect: Dialect, userId: number 
   const missing = () => notFound("File not found");
   if (!file) throw missing();
   if (userId === null || file.userId === userId) return file;
-  const readable = await db.selectFrom("files as f").select("f.id").where("f.id", "=", file.id).where((eb) => readableBy(eb, dialect, userId)).executeTakeFirst();
+  const readable = await db
+    .selectFrom("files as f")
+    .select("f.id")
+    .where("f.id", "=", file.id)
+    .where((eb) => readableBy(eb, dialect, userId))
+    .executeTakeFirst();
   if (!readable) throw missing();
   return file;
 }

@@ -51,8 +51,7 @@ export function fileKey(clientId: string): string {
 }
 
 /** The chunks received so far for an upload, by index. */
-const chunksOf = (ctx: AppContext, uploadId: number) =>
-  ctx.db.selectFrom("uploadChunks").select(["idx", "size"]).where("uploadId", "=", uploadId).orderBy("idx").execute();
+const chunksOf = (ctx: AppContext, uploadId: number) => ctx.db.selectFrom("uploadChunks").select(["idx", "size"]).where("uploadId", "=", uploadId).orderBy("idx").execute();
 
 // Plain character classes: linear on multi-megabyte chunks (grouped repetition overflows the stack).
 const BASE64 = /^[A-Za-z0-9+/]*(={0,2})$/;
@@ -393,9 +392,7 @@ export async function sweepIdleUploads(ctx: AppContext, now = Date.now()): Promi
   for (const u of idle) await store.deletePrefix(chunkPrefix(Number(u.userId), u.clientId));
 
   let orphans = 0;
-  const live = new Set(
-    (await ctx.db.selectFrom("uploads").select(["clientId", "userId"]).execute()).map((u) => chunkDir(Number(u.userId), u.clientId)),
-  );
+  const live = new Set((await ctx.db.selectFrom("uploads").select(["clientId", "userId"]).execute()).map((u) => chunkDir(Number(u.userId), u.clientId)));
   for (const dir of await store.list("chunks/")) {
     if (live.has(dir)) continue;
     // An empty folder may be an upload whose first chunk is being written right now.

@@ -4,20 +4,16 @@ import type { Db, Dialect } from "../../db/index.js";
 import type { DB, FileRow } from "../../db/schema.js";
 import { MEDIA_TYPES } from "../messages/views.js";
 
-export const findFile = (db: Db, id: number): Promise<FileRow | undefined> =>
-  db.selectFrom("files").selectAll().where("id", "=", id).executeTakeFirst();
+export const findFile = (db: Db, id: number): Promise<FileRow | undefined> => db.selectFrom("files").selectAll().where("id", "=", id).executeTakeFirst();
 
 export const findFileByClientId = (db: Db, clientId: string): Promise<FileRow | undefined> =>
   db.selectFrom("files").selectAll().where("clientId", "=", clientId).executeTakeFirst();
 
-export const findUpload = (db: Db, clientId: string) =>
-  db.selectFrom("uploads").selectAll().where("clientId", "=", clientId).executeTakeFirst();
+export const findUpload = (db: Db, clientId: string) => db.selectFrom("uploads").selectAll().where("clientId", "=", clientId).executeTakeFirst();
 
 /** `m.body ->> key` as text on either engine (numbers and numeric strings compare alike). */
 function bodyKey(dialect: Dialect, key: "fileId" | "thumbId"): RawBuilder<string | null> {
-  return dialect === "sqlite"
-    ? sql<string | null>`CAST(json_extract(m.body, ${sql.lit(`$.${key}`)}) AS TEXT)`
-    : sql<string | null>`(m.body::jsonb ->> ${sql.lit(key)})`;
+  return dialect === "sqlite" ? sql<string | null>`CAST(json_extract(m.body, ${sql.lit(`$.${key}`)}) AS TEXT)` : sql<string | null>`(m.body::jsonb ->> ${sql.lit(key)})`;
 }
 
 /** A scope over `files as f`. */

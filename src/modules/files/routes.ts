@@ -19,8 +19,7 @@ import { File, fileView, publicPath } from "./views.js";
 const PREFIXES = ["/api/upload", "/api/uploads"];
 const MetaNumber = Type.Optional(Type.Number({ minimum: 0, maximum: MAX_INT32 }));
 /** Text stored in the database: PostgreSQL text cannot hold NUL. */
-const Text = (maxLength: number, opts: { minLength?: number; description?: string } = {}) =>
-  Type.String({ maxLength, pattern: "^[^\\u0000]*$", ...opts });
+const Text = (maxLength: number, opts: { minLength?: number; description?: string } = {}) => Type.String({ maxLength, pattern: "^[^\\u0000]*$", ...opts });
 
 const ChunksResponse = { 200: Envelope(Type.Object({ uploadedChunks: Type.Array(Type.Integer(), { description: "chunk indexes received so far" }) })) };
 

@@ -6,18 +6,21 @@ import { Nullable } from "../../http/schema.js";
 
 export const MetaData = model("MetaData", Type.Object({ duration: Type.Integer(), width: Type.Integer(), height: Type.Integer() }));
 
-export const File = model("File", Type.Object({
-  id: Type.Integer(),
-  fileName: Type.String(),
-  size: Type.Number(),
-  mimeType: Type.String(),
-  type: Type.String(),
-  relationId: Nullable(Type.Integer()),
-  clientId: Type.String(),
-  path: Type.String(),
-  metaData: MetaData,
-  createdAt: Type.Integer(),
-}));
+export const File = model(
+  "File",
+  Type.Object({
+    id: Type.Integer(),
+    fileName: Type.String(),
+    size: Type.Number(),
+    mimeType: Type.String(),
+    type: Type.String(),
+    relationId: Nullable(Type.Integer()),
+    clientId: Type.String(),
+    path: Type.String(),
+    metaData: MetaData,
+    createdAt: Type.Integer(),
+  }),
+);
 export type FileView = Type.Static<typeof File>;
 
 /** Where a stored file is reachable as a static path (§1.1). */

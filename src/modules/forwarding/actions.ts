@@ -61,9 +61,7 @@ async function planTargets(ctx: AppContext, tx: Tx, me: Me, targets: Targets): P
   const named = roomIds.map((id) => byId.get(id)!);
 
   const requested = unique(targets.userIds).filter((id) => id !== userId);
-  const users = requested.length
-    ? await tx.selectFrom("users").select("id").where("id", "in", requested).where("deleted", "=", 0).where("verified", "=", 1).execute()
-    : [];
+  const users = requested.length ? await tx.selectFrom("users").select("id").where("id", "in", requested).where("deleted", "=", 0).where("verified", "=", 1).execute() : [];
   const known = new Set(users.map((u) => u.id));
   const userIds = requested.filter((id) => known.has(id));
 
@@ -71,7 +69,13 @@ async function planTargets(ctx: AppContext, tx: Tx, me: Me, targets: Targets): P
   const blocked = await blockedBy(tx, userId, [...new Set([...peers.values(), ...userIds])]);
   const reachable = userIds.filter((id) => !blocked.has(id));
   const existing = await privateRoomsWith(tx, userId, reachable);
-  const contacts = ctx.config.teamMode ? null : await contactsAmong(tx, userId, reachable.filter((id) => !existing.has(id)));
+  const contacts = ctx.config.teamMode
+    ? null
+    : await contactsAmong(
+        tx,
+        userId,
+        reachable.filter((id) => !existing.has(id)),
+      );
 
   const rooms = named.filter((r) => !(peers.has(r.id) && blocked.has(peers.get(r.id)!)));
   const open: number[] = [];
@@ -124,7 +128,13 @@ async function deliver(ctx: AppContext, tx: Tx, after: AfterCommit, me: MeOnDevi
       created.push(message);
     }
   }
-  const [messages, newRooms] = await Promise.all([messageViews(tx, created.map((m) => asCopy(m))), roomViews(tx, ctx.config.teamMode, opened, me.user.id)]);
+  const [messages, newRooms] = await Promise.all([
+    messageViews(
+      tx,
+      created.map((m) => asCopy(m)),
+    ),
+    roomViews(tx, ctx.config.teamMode, opened, me.user.id),
+  ]);
   return { messages, newRooms };
 }
 

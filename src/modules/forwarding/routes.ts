@@ -13,7 +13,12 @@ const MAX_SHARED = 50;
 
 const Ids = Type.Array(Type.Integer({ minimum: 1 }), { maxItems: MAX_IDS });
 const Result = { 200: Envelope(model("ForwardResult", Type.Object({ messages: Type.Array(Message), newRooms: Type.Array(Room) }))) };
-const TARGET_ERRORS = ["Room with id <id> does not exist", "User is not in one or more rooms sent in roomIds", "Room with id <id> is deleted", "Too many messages: at most <n> (messages × rooms) per request"];
+const TARGET_ERRORS = [
+  "Room with id <id> does not exist",
+  "User is not in one or more rooms sent in roomIds",
+  "Room with id <id> is deleted",
+  "Too many messages: at most <n> (messages × rooms) per request",
+];
 
 export default async function forwardingRoutes(app: App): Promise<void> {
   const { ctx } = app;

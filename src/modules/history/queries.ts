@@ -16,8 +16,7 @@ export const RECENT_CHATS_LIMIT = 3;
 type RoomScope = ExpressionBuilder<DB & { r: DB["rooms"] }, "r">;
 
 /** Number of current members of the outer room `r`. */
-const memberCount = (eb: RoomScope) =>
-  eb.selectFrom("roomUsers as rc").select(sql<number>`count(*)`.as("n")).whereRef("rc.roomId", "=", "r.id");
+const memberCount = (eb: RoomScope) => eb.selectFrom("roomUsers as rc").select(sql<number>`count(*)`.as("n")).whereRef("rc.roomId", "=", "r.id");
 
 /** The requester's non-deleted rooms with the latest message they hold a copy of (or null). */
 function historyCandidates(db: Db, dialect: Dialect, viewerId: number, keyword: string | undefined) {
@@ -60,20 +59,21 @@ export interface HistoryEntry {
  * whose name, private rooms whose peer's displayName contains it, ignoring case), each by
  * the latest message they hold a copy of, newest first; rooms without one are left out.
  */
-export async function historyPage(
-  db: Db,
-  dialect: Dialect,
-  viewerId: number,
-  opts: { page: number; keyword?: string },
-): Promise<{ entries: HistoryEntry[]; count: number }> {
-  const candidates = db
-    .selectFrom(historyCandidates(db, dialect, viewerId, opts.keyword).as("c"))
-    .where("c.messageId", "is not", null);
-  const { rows, count } = await pageAndCount(
-    candidates.select(["c.roomId", "c.messageId"]).orderBy("c.messageAt", "desc").orderBy("c.messageId", "desc"),
-    { page: opts.page, limit: HISTORY_PAGING_LIMIT },
+export async function historyPage(db: Db, dialect: Dialect, viewerId: number, opts: { page: number; keyword?: string }): Promise<{ entries: HistoryEntry[]; count: number }> {
+  const candidates = db.selectFrom(historyCandidates(db, dialect, viewerId, opts.keyword).as("c")).where("c.messageId", "is not", null);
+  const { rows, count } = await pageAndCount(candidates.select(["c.roomId", "c.messageId"]).orderBy("c.messageAt", "desc").orderBy("c.messageId", "desc"), {
+    page: opts.page,
+    limit: HISTORY_PAGING_LIMIT,
+  });
+  const messages = new Map(
+    (
+      await copiesOf(
+        db,
+        viewerId,
+        rows.map((r) => Number(r.messageId)),
+      )
+    ).map((m) => [m.id, m]),
   );
-  const messages = new Map((await copiesOf(db, viewerId, rows.map((r) => Number(r.messageId)))).map((m) => [m.id, m]));
   return {
     entries: rows.map((r) => ({ roomId: r.roomId, message: messages.get(Number(r.messageId)) ?? null })),
     count,
@@ -137,13 +137,9 @@ export async function recentPeers(db: Db, viewerId: number, opts: { teamMode: bo
     .where((eb) => eb(memberCount(eb), "=", 2))
     .where("u.deleted", "=", 0)
     .$if(opts.teamMode, (q) =>
-      q.where(({ not, exists, selectFrom }) =>
-        not(exists(selectFrom("blocks as b").select("b.id").where("b.userId", "=", viewerId).whereRef("b.blockedId", "=", "p.userId"))),
-      ),
+      q.where(({ not, exists, selectFrom }) => not(exists(selectFrom("blocks as b").select("b.id").where("b.userId", "=", viewerId).whereRef("b.blockedId", "=", "p.userId")))),
     )
-    .$if(!opts.teamMode, (q) =>
-      q.where("u.isBot", "=", 0).where("p.userId", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", viewerId)),
-    )
+    .$if(!opts.teamMode, (q) => q.where("u.isBot", "=", 0).where("p.userId", "in", db.selectFrom("contacts").select("contactId").where("userId", "=", viewerId)))
     .select(["p.userId as peerId", latest.id.as("latestId"), latest.createdAt.as("latestAt")]);
   const ranked = await db
     .selectFrom(rooms.as("c"))

@@ -9,13 +9,16 @@ import { RawRoom, rawRoomView } from "../rooms/views.js";
 import { User, userView } from "../users/views.js";
 import type { HistoryEntry } from "./queries.js";
 
-export const HistoryItem = model("HistoryItem", Type.Object({
-  roomId: Type.Integer(),
-  muted: Type.Boolean(),
-  pinned: Type.Boolean(),
-  lastMessage: Nullable(Message),
-  unreadCount: Type.Integer(),
-}));
+export const HistoryItem = model(
+  "HistoryItem",
+  Type.Object({
+    roomId: Type.Integer(),
+    muted: Type.Boolean(),
+    pinned: Type.Boolean(),
+    lastMessage: Nullable(Message),
+    unreadCount: Type.Integer(),
+  }),
+);
 export type HistoryItemView = Type.Static<typeof HistoryItem>;
 
 /** Entries with the viewer's flags and the Message models of their messages → history items. */

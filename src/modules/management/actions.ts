@@ -33,7 +33,10 @@ export async function signIn(ctx: AppContext, input: { username: string; passwor
   const expireDate = now + admin.tokenTtlMs;
   await transact(ctx, async (tx) => {
     await tx.deleteFrom("adminTokens").where("expiresAt", "<=", now).execute();
-    await tx.insertInto("adminTokens").values({ tokenHash: sha256Hex(token), username: admin.username, createdAt: now, expiresAt: expireDate }).execute();
+    await tx
+      .insertInto("adminTokens")
+      .values({ tokenHash: sha256Hex(token), username: admin.username, createdAt: now, expiresAt: expireDate })
+      .execute();
     await recordAudit(tx, { operator: `admin:${admin.username}` }, { action: "admin.login", targetType: "admin", targetId: null, details: { ip: input.ip } });
   });
   return { token, expireDate };
@@ -64,7 +67,17 @@ async function issueBotToken(tx: Tx, userId: number): Promise<{ device: DeviceRo
     ? await tx.updateTable("devices").set(fields).where("id", "=", existing.id).returningAll().executeTakeFirstOrThrow()
     : await tx
         .insertInto("devices")
-        .values({ ...fields, userId, deviceId: `bot-${userId}-${newToken().slice(0, 12)}`, type: "bot", osName: "bot", osVersion: "bot", deviceName: "bot", appVersion: "bot", createdAt: now })
+        .values({
+          ...fields,
+          userId,
+          deviceId: `bot-${userId}-${newToken().slice(0, 12)}`,
+          type: "bot",
+          osName: "bot",
+          osVersion: "bot",
+          deviceName: "bot",
+          appVersion: "bot",
+          createdAt: now,
+        })
         .returningAll()
         .executeTakeFirstOrThrow();
   return { device, token };

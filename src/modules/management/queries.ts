@@ -38,7 +38,10 @@ export async function counts(db: Db): Promise<{ users: number; bots: number; gro
 
 /** Live accounts (or bots) by name, then id; `keyword` anywhere in the name, any case. */
 export async function listAccounts(db: Db, opts: { page: number; keyword?: string; bots: boolean; dialect: Dialect }) {
-  let q = db.selectFrom("users").where("deleted", "=", 0).where("isBot", "=", opts.bots ? 1 : 0);
+  let q = db
+    .selectFrom("users")
+    .where("deleted", "=", 0)
+    .where("isBot", "=", opts.bots ? 1 : 0);
   if (opts.keyword) q = q.where(matchesIgnoringCase("displayName", opts.keyword, opts.dialect));
   const { rows, count } = await pageAndCount(q.selectAll().orderBy("displayName").orderBy("id"), { page: opts.page, limit: USERS_PAGE_LIMIT });
   return { list: rows, count, limit: USERS_PAGE_LIMIT };

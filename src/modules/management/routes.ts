@@ -175,7 +175,12 @@ export default async function managementRoutes(app: App): Promise<void> {
         summary: "Create a verified user",
         description: `${ADMIN_ONLY} Creates a verified account that signs in with \`telephoneNumber\` (SMS code as usual); the number and e-mail must be unused (400). Writes a \`user.create\` audit row.`,
         errors: { 400: CONTACT_TAKEN },
-        body: Type.Object({ displayName: Name, telephoneNumber: Type.String({ minLength: 1, maxLength: 191 }), emailAddress: Type.Optional(Nullable(Text())), avatarFileId: Type.Optional(FileId) }),
+        body: Type.Object({
+          displayName: Name,
+          telephoneNumber: Type.String({ minLength: 1, maxLength: 191 }),
+          emailAddress: Type.Optional(Nullable(Text())),
+          avatarFileId: Type.Optional(FileId),
+        }),
         response: UserAnswer,
       }),
     },

@@ -70,12 +70,7 @@ export async function galleryPage(
 }
 
 /** §4.13 media by kind, newest first; the page starts after `cursor`; `count` = all of the kind. */
-export async function mediaPage(
-  db: Db,
-  roomId: number,
-  userId: number,
-  opts: { kind: MediaKind; cursor?: number; limit: number },
-): Promise<{ rows: CopyRow[]; count: number }> {
+export async function mediaPage(db: Db, roomId: number, userId: number, opts: { kind: MediaKind; cursor?: number; limit: number }): Promise<{ rows: CopyRow[]; count: number }> {
   const { member } = await accessRoom(db, roomId, userId);
   const base = ofKind(db, member, opts.kind);
   const [rows, total] = await Promise.all([

@@ -119,10 +119,7 @@ export async function createMessage(tx: Tx, after: AfterCommit, m: NewMessage): 
   const hooks = m.type === "system" || !hasWebhooks ? [] : await webhooksOfRoom(tx, m.room.id);
   await enqueueAll(
     tx,
-    [
-      ...(pushable ? [{ kind: "push", payload: { messageId: message.id } }] : []),
-      ...hooks.map((h) => ({ kind: "webhook", payload: { webhookId: h.id, messageId: message.id } })),
-    ],
+    [...(pushable ? [{ kind: "push", payload: { messageId: message.id } }] : []), ...hooks.map((h) => ({ kind: "webhook", payload: { webhookId: h.id, messageId: message.id } }))],
     { after },
   );
 
@@ -197,12 +194,7 @@ export async function checkedBody(
 }
 
 /** PUT /messages/:id (§4.14). */
-export async function editMessage(
-  ctx: AppContext,
-  me: Me,
-  id: number,
-  input: { text: string; thumbnailData?: unknown; hasLink?: boolean },
-): Promise<MessageView> {
+export async function editMessage(ctx: AppContext, me: Me, id: number, input: { text: string; thumbnailData?: unknown; hasLink?: boolean }): Promise<MessageView> {
   return transact(ctx, async (tx, after) => {
     const message = await findMessage(tx, id);
     if (!message) throw notFound("Not found");
@@ -253,8 +245,8 @@ async function deleteOne(tx: Tx, after: AfterCommit, me: Me, id: number, target:
   // Only a copy the user holds can be deleted for them.
   if (!(await accessMessage(tx, userId, id))) throw notFound("Message not found");
   await tx
-      .insertInto("messageExceptions")
-      .values({ messageId: id, roomId: message.roomId, userId, kind: "deleted", createdAt: now, modifiedAt: now })
+    .insertInto("messageExceptions")
+    .values({ messageId: id, roomId: message.roomId, userId, kind: "deleted", createdAt: now, modifiedAt: now })
     .onConflict((oc) => oc.columns(["messageId", "userId"]).doUpdateSet({ kind: "deleted", modifiedAt: now }))
     .execute();
   const view = await messageView(tx, (await accessMessage(tx, userId, id))!);
@@ -271,21 +263,19 @@ export async function deleteMessages(ctx: AppContext, me: Me, ids: number[], tar
   });
 }
 
-
 /**
  * GET /messages/roomId/:roomId (§4.14): a page of the member's room history with reactions;
  * reading marks the page delivered to them. The reads run outside a transaction (a read-only
  * page must not queue behind the SQLite group commit); only missing delivered records are written.
  */
-export async function readRoomHistory(
-  ctx: AppContext,
-  me: Me,
-  roomId: number | null,
-  opts: { cursor?: number; targetMessageId?: number; page: number },
-) {
+export async function readRoomHistory(ctx: AppContext, me: Me, roomId: number | null, opts: { cursor?: number; targetMessageId?: number; page: number }) {
   const { member } = await accessRoom(ctx.db, roomId, me.user.id);
   const { rows, count, limit, hasMore } = await roomHistory(ctx.db, member, opts);
   const list = await messagesWithReactions(ctx.db, rows);
-  await markReadDelivered(ctx, me, rows.map((r) => r.id));
+  await markReadDelivered(
+    ctx,
+    me,
+    rows.map((r) => r.id),
+  );
   return { list, count, limit, nextCursor: hasMore && rows.length ? rows[rows.length - 1].id : null };
 }

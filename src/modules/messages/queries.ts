@@ -50,17 +50,14 @@ export function notHiddenFrom<D extends DB, T extends keyof D>(
 ): Expression<SqlBool> {
   const e = eb as unknown as ExpressionBuilder<DB, never>;
   return e.not(
-    e.exists(
-      e.selectFrom("messageExceptions as hx").select("hx.id").where("hx.messageId", "=", messageId).where("hx.userId", "=", userId).where("hx.kind", "=", "hidden"),
-    ),
+    e.exists(e.selectFrom("messageExceptions as hx").select("hx.id").where("hx.messageId", "=", messageId).where("hx.userId", "=", userId).where("hx.kind", "=", "hidden")),
   );
 }
 
 /** notHiddenFrom() for the message `m` of a copies() query of `userId`. */
 const notHidden = (userId: number) => (eb: ExpressionBuilder<From, "m" | "e">) => notHiddenFrom(eb, eb.ref("m.id"), userId);
 
-export const findMessage = (db: Db, id: number): Promise<MessageRow | undefined> =>
-  db.selectFrom("messages").selectAll().where("id", "=", id).executeTakeFirst();
+export const findMessage = (db: Db, id: number): Promise<MessageRow | undefined> => db.selectFrom("messages").selectAll().where("id", "=", id).executeTakeFirst();
 
 /**
  * The access rule for one message (§9.1): the user's copy of message `id` if they may see it — a
@@ -102,10 +99,7 @@ export async function roomHistory(
   member: RoomUserRow,
   opts: { cursor?: number; page: number; targetMessageId?: number },
 ): Promise<{ rows: CopyRow[]; count: number; limit: number; hasMore: boolean }> {
-  const base = copies(db, member.userId)
-    .where("m.roomId", "=", member.roomId)
-    .where("m.createdAt", ">=", member.createdAt)
-    .where(notHidden(member.userId));
+  const base = copies(db, member.userId).where("m.roomId", "=", member.roomId).where("m.createdAt", ">=", member.createdAt).where(notHidden(member.userId));
   let limit = MESSAGE_PAGING_LIMIT;
   if (opts.targetMessageId !== undefined) {
     const newer = await base
@@ -140,11 +134,7 @@ export async function roomHistory(
  * all or for this user), oldest change first. `modifiedOnly` keeps copies changed after
  * their creation (the modified sync).
  */
-export async function deviceSync(
-  db: Db,
-  device: DeviceRow,
-  opts: { since: number; page: number; modifiedOnly: boolean },
-): Promise<{ rows: CopyRow[]; count: number }> {
+export async function deviceSync(db: Db, device: DeviceRow, opts: { since: number; page: number; modifiedOnly: boolean }): Promise<{ rows: CopyRow[]; count: number }> {
   const userId = device.userId;
   const changedIds = db
     .selectFrom("messages as m2")

@@ -16,7 +16,7 @@ const TargetQuery = Type.Object({
 
 const MessageSyncPage = SyncPage("MessageSyncPage", Message, "messages");
 const DELETE_DESCRIPTION =
-  "`target=user`: the caller's copies become `{text: \"Deleted message\"}` with `deleted: true`. `target=all` (the sender only): every copy, and the message itself. Repeating is allowed. Devices of the affected copies get `DELETE_MESSAGE`.";
+  '`target=user`: the caller\'s copies become `{text: "Deleted message"}` with `deleted: true`. `target=all` (the sender only): every copy, and the message itself. Repeating is allowed. Devices of the affected copies get `DELETE_MESSAGE`.';
 
 function targetOf(value: string | undefined): DeleteTarget {
   const t = value?.toLowerCase();

@@ -28,7 +28,7 @@ const TextBody = model(
       referenceMessage: Type.Optional(Type.Object({}, { ...Open, description: "the replied-to Message, embedded by the server when `replyId` is sent" })),
       thumbnailData: Type.Optional(Type.Unknown({ description: "link preview; set (or null) by edits" })),
     },
-    { ...Open, description: "Body of a `text` message (also of every deleted copy: `{text: \"Deleted message\"}`)." },
+    { ...Open, description: 'Body of a `text` message (also of every deleted copy: `{text: "Deleted message"}`).' },
   ),
 );
 const mediaBody = (type: string) =>
@@ -83,34 +83,40 @@ export const MessageBody = docAs(
   }),
 );
 
-export const Message = model("Message", Type.Object({
-  id: Type.Integer(),
-  roomId: Type.Integer(),
-  fromUserId: Type.Integer(),
-  totalUserCount: Type.Integer(),
-  deliveredCount: Type.Integer(),
-  seenCount: Type.Integer(),
-  type: Type.String({ description: "text, image, video, audio, file or system" }),
-  body: MessageBody,
-  createdAt: Type.Integer(),
-  modifiedAt: Type.Integer(),
-  localId: Nullable(Type.String()),
-  replyId: Nullable(Type.Integer()),
-  deleted: Type.Boolean(),
-  isForwarded: Type.Boolean(),
-  hasLink: Type.Boolean(),
-}));
+export const Message = model(
+  "Message",
+  Type.Object({
+    id: Type.Integer(),
+    roomId: Type.Integer(),
+    fromUserId: Type.Integer(),
+    totalUserCount: Type.Integer(),
+    deliveredCount: Type.Integer(),
+    seenCount: Type.Integer(),
+    type: Type.String({ description: "text, image, video, audio, file or system" }),
+    body: MessageBody,
+    createdAt: Type.Integer(),
+    modifiedAt: Type.Integer(),
+    localId: Nullable(Type.String()),
+    replyId: Nullable(Type.Integer()),
+    deleted: Type.Boolean(),
+    isForwarded: Type.Boolean(),
+    hasLink: Type.Boolean(),
+  }),
+);
 export type MessageView = Type.Static<typeof Message>;
 
 /** The body of POST /messages and of the bot API's POST /messaging/messages. */
-export const SendMessageBody = model("SendMessage", Type.Object({
-  roomId: Type.Integer({ minimum: 1 }),
-  type: Type.String({ minLength: 1, description: "text, image, video, audio or file" }),
-  body: MessageBody,
-  localId: Type.Optional(Type.String({ maxLength: 256 })),
-  replyId: Type.Optional(Type.Integer({ minimum: 1 })),
-  hasLink: Type.Optional(Type.Boolean()),
-}));
+export const SendMessageBody = model(
+  "SendMessage",
+  Type.Object({
+    roomId: Type.Integer({ minimum: 1 }),
+    type: Type.String({ minLength: 1, description: "text, image, video, audio or file" }),
+    body: MessageBody,
+    localId: Type.Optional(Type.String({ maxLength: 256 })),
+    replyId: Type.Optional(Type.Integer({ minimum: 1 })),
+    hasLink: Type.Optional(Type.Boolean()),
+  }),
+);
 
 export const MessageWithReactions = model(
   "MessageWithReactions",
@@ -125,8 +131,7 @@ export const MEDIA_TYPES = new Set(["image", "video", "audio", "file"]);
 
 const isDeletedCopy = (m: CopyRow) => m.deleted === 1 || m.exKind === "deleted";
 
-const fileIdsOf = (body: Record<string, unknown>): number[] =>
-  [body.fileId, body.thumbId].filter((v): v is number => typeof v === "number" && Number.isSafeInteger(v));
+const fileIdsOf = (body: Record<string, unknown>): number[] => [body.fileId, body.thumbId].filter((v): v is number => typeof v === "number" && Number.isSafeInteger(v));
 
 export const parseBody = (m: Pick<MessageRow, "body">): Record<string, unknown> => JSON.parse(m.body) as Record<string, unknown>;
 

@@ -24,9 +24,17 @@ export async function oldestMessageAt(db: Db, roomId: number | null, userId: num
 export const TARGET_SIDE = 25;
 
 const olderThan = (db: Db, member: Member, id: number, limit: number) =>
-  memberCopies(db, member).where("m.id", "<", id).orderBy("m.id", "desc").limit(limit + 1).execute();
+  memberCopies(db, member)
+    .where("m.id", "<", id)
+    .orderBy("m.id", "desc")
+    .limit(limit + 1)
+    .execute();
 const newerThan = (db: Db, member: Member, id: number, limit: number) =>
-  memberCopies(db, member).where("m.id", ">", id).orderBy("m.id", "asc").limit(limit + 1).execute();
+  memberCopies(db, member)
+    .where("m.id", ">", id)
+    .orderBy("m.id", "asc")
+    .limit(limit + 1)
+    .execute();
 
 export interface TargetBatch {
   rows: CopyRow[];

@@ -139,9 +139,7 @@ export default async function navigationRoutes(app: App): Promise<void> {
           404: [NO_ROOM],
         },
         response: {
-          200: Envelope(
-            Type.Object({ list: Type.Array(Type.Intersect([Type.Object({ id: Type.Integer() }), MessageItem])), count: Type.Integer() }),
-          ),
+          200: Envelope(Type.Object({ list: Type.Array(Type.Intersect([Type.Object({ id: Type.Integer() }), MessageItem])), count: Type.Integer() })),
         },
       }),
     },

@@ -5,14 +5,17 @@ import { model } from "../../http/openapi.js";
 import { Nullable } from "../../http/schema.js";
 import { MessageBody, type MessageView } from "../messages/views.js";
 
-export const MessageItem = model("MessageItem", Type.Object({
-  messageId: Type.Integer(),
-  type: Type.String(),
-  body: MessageBody,
-  userId: Type.Integer(),
-  username: Nullable(Type.String()),
-  date: Type.String({ description: "ISO-8601 creation time" }),
-}));
+export const MessageItem = model(
+  "MessageItem",
+  Type.Object({
+    messageId: Type.Integer(),
+    type: Type.String(),
+    body: MessageBody,
+    userId: Type.Integer(),
+    username: Nullable(Type.String()),
+    date: Type.String({ description: "ISO-8601 creation time" }),
+  }),
+);
 export type MessageItemView = Type.Static<typeof MessageItem>;
 
 /** Message models with their senders' display names → items. */

@@ -35,9 +35,7 @@ async function pushTargets(db: Db, message: MessageRow, only?: number[]): Promis
     .$if(only !== undefined, (q) => q.where("id", "in", only!.length ? only! : [0]))
     .orderBy("id")
     .execute();
-  return devices.filter(
-    (d) => d.id !== message.fromDeviceId && (d.userId !== message.fromUserId || (d.osName ?? "").toLowerCase() === "android"),
-  );
+  return devices.filter((d) => d.id !== message.fromDeviceId && (d.userId !== message.fromUserId || (d.osName ?? "").toLowerCase() === "android"));
 }
 
 /** The pushes message `messageId` calls for now: none once it is gone or deleted for everyone, or its room is. */

@@ -17,14 +17,7 @@ type RecordType = "delivered" | "seen";
  * (message, user, type), counters incremented atomically by the number of records actually
  * inserted, NEW_MESSAGE_RECORD after commit to the room members (minus blockers of `userId`).
  */
-async function addRecords(
-  ctx: AppContext,
-  tx: Tx,
-  after: AfterCommit,
-  userId: number,
-  messages: MessageRow[],
-  types: RecordType[],
-): Promise<void> {
+async function addRecords(ctx: AppContext, tx: Tx, after: AfterCommit, userId: number, messages: MessageRow[], types: RecordType[]): Promise<void> {
   if (messages.length === 0) return;
   if (ctx.dialect === "postgres") {
     // Lock the counted rows first, in id order: concurrent requests for the same messages then
@@ -141,11 +134,7 @@ export async function markReadDelivered(ctx: AppContext, me: Me, messageIds: num
 }
 
 /** POST /message-records (§4.15): a reaction (replacing the user's previous one), or seen/delivered. */
-export async function addMessageRecord(
-  ctx: AppContext,
-  me: Me,
-  input: { messageId: number; type: "reaction" | RecordType; reaction?: string },
-) {
+export async function addMessageRecord(ctx: AppContext, me: Me, input: { messageId: number; type: "reaction" | RecordType; reaction?: string }) {
   const userId = me.user.id;
   return transact(ctx, async (tx, after) => {
     const message = await accessMessage(tx, userId, input.messageId);
@@ -153,13 +142,7 @@ export async function addMessageRecord(
     if ((await accessRoom(tx, message.roomId, userId)).blocksPeer) throw forbidden("Room is blocked");
     if (input.type !== "reaction") {
       await addRecords(ctx, tx, after, userId, [message], [input.type]);
-      return tx
-        .selectFrom("messageRecords")
-        .selectAll()
-        .where("messageId", "=", message.id)
-        .where("userId", "=", userId)
-        .where("type", "=", input.type)
-        .executeTakeFirstOrThrow();
+      return tx.selectFrom("messageRecords").selectAll().where("messageId", "=", message.id).where("userId", "=", userId).where("type", "=", input.type).executeTakeFirstOrThrow();
     }
     const now = Date.now();
     const record = await tx
@@ -200,4 +183,3 @@ export async function deleteReaction(ctx: AppContext, me: Me, id: number) {
     return updated;
   });
 }
-

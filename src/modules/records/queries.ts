@@ -22,7 +22,13 @@ export async function recordsOfMessage(db: Db, userId: number, id: number | null
 
 /** Copies → MessageWithReactions models (§2.5): two queries for any number of messages. */
 export async function messagesWithReactions(db: Db, rows: CopyRow[]) {
-  const [views, reactions] = await Promise.all([messageViews(db, rows), reactionsOf(db, rows.map((r) => r.id))]);
+  const [views, reactions] = await Promise.all([
+    messageViews(db, rows),
+    reactionsOf(
+      db,
+      rows.map((r) => r.id),
+    ),
+  ]);
   return withReactions(views, reactions.map(recordView));
 }
 

@@ -129,12 +129,15 @@ export default async function recordRoutes(app: App): Promise<void> {
     },
   );
 
-  const SyncedRecord = model("SyncedMessageRecord", Type.Intersect([
-    MessageRecord,
-    Type.Object({
-      message: Type.Object({ id: Type.Integer(), totalUserCount: Type.Integer(), deliveredCount: Type.Integer(), seenCount: Type.Integer(), roomId: Type.Integer() }),
-    }),
-  ]));
+  const SyncedRecord = model(
+    "SyncedMessageRecord",
+    Type.Intersect([
+      MessageRecord,
+      Type.Object({
+        message: Type.Object({ id: Type.Integer(), totalUserCount: Type.Integer(), deliveredCount: Type.Integer(), seenCount: Type.Integer(), roomId: Type.Integer() }),
+      }),
+    ]),
+  );
   app.get(
     "/api/messenger/message-records/sync/:lastUpdate",
     {

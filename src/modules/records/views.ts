@@ -4,17 +4,20 @@ import type { MessageRecordRow } from "../../db/schema.js";
 import { model } from "../../http/openapi.js";
 import { Nullable } from "../../http/schema.js";
 
-export const MessageRecord = model("MessageRecord", Type.Object({
-  id: Type.Integer(),
-  type: Type.String({ description: "seen, delivered or reaction" }),
-  messageId: Type.Integer(),
-  userId: Type.Integer(),
-  reaction: Nullable(Type.String()),
-  roomId: Type.Integer(),
-  createdAt: Type.Integer(),
-  modifiedAt: Type.Integer(),
-  isDeleted: Type.Boolean(),
-}));
+export const MessageRecord = model(
+  "MessageRecord",
+  Type.Object({
+    id: Type.Integer(),
+    type: Type.String({ description: "seen, delivered or reaction" }),
+    messageId: Type.Integer(),
+    userId: Type.Integer(),
+    reaction: Nullable(Type.String()),
+    roomId: Type.Integer(),
+    createdAt: Type.Integer(),
+    modifiedAt: Type.Integer(),
+    isDeleted: Type.Boolean(),
+  }),
+);
 export type MessageRecordView = Type.Static<typeof MessageRecord>;
 
 export const recordView = (r: MessageRecordRow): MessageRecordView => ({

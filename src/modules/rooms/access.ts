@@ -133,17 +133,7 @@ const roomAndMember = prepared((db, a: { roomId: number; userId: number }) =>
 type Joined = Awaited<ReturnType<typeof roomAndMember>>[number];
 
 function split(row: Joined, userId: number): AdminAccess {
-  const {
-    memberId,
-    memberIsAdmin,
-    memberSeenMessageId,
-    memberSettingsModifiedAt,
-    memberMessageCountAtJoin,
-    memberCreatedAt,
-    memberModifiedAt,
-    blocksPeer,
-    ...room
-  } = row;
+  const { memberId, memberIsAdmin, memberSeenMessageId, memberSettingsModifiedAt, memberMessageCountAtJoin, memberCreatedAt, memberModifiedAt, blocksPeer, ...room } = row;
   const member =
     memberId === null
       ? undefined

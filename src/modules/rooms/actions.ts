@@ -96,7 +96,7 @@ export async function createRoom(ctx: AppContext, by: Actor, input: NewRoomInput
       if (await privateRoomOf(tx, by.user.id, other)) throw conflict("Room already exists");
       if (!ctx.config.teamMode && !(await isContact(tx, by.user.id, other))) throw badRequest("Other user is not your contact");
     }
-    const name = input.name !== undefined ? visibleName(input.name) : (members.length === 1 ? "Private room" : members.length === 2 ? "" : "Untitled room");
+    const name = input.name !== undefined ? visibleName(input.name) : members.length === 1 ? "Private room" : members.length === 2 ? "" : "Untitled room";
     const now = Date.now();
     const room = await tx
       .insertInto("rooms")
@@ -147,14 +147,29 @@ interface ActionScope {
 const names = (users: UserRow[]) => users.map(displayName).join(", ");
 const picked = (s: ActionScope, keep: (m: Member) => boolean) => s.ids.map((id) => s.byId.get(id)).filter((m): m is Member => m !== undefined && keep(m));
 const setAdmin = (tx: Tx, s: ActionScope, members: Member[], isAdmin: 0 | 1) =>
-  tx.updateTable("roomUsers").set({ isAdmin, modifiedAt: s.now }).where("roomId", "=", s.room.id).where("userId", "in", members.map((m) => m.userId)).execute();
+  tx
+    .updateTable("roomUsers")
+    .set({ isAdmin, modifiedAt: s.now })
+    .where("roomId", "=", s.room.id)
+    .where(
+      "userId",
+      "in",
+      members.map((m) => m.userId),
+    )
+    .execute();
 
 /** §4.6, one handler per action; each returns the users it removed from the room. */
 const ROOM_ACTION_HANDLERS: Record<RoomAction, (tx: Tx, s: ActionScope) => Promise<number[]>> = {
   async addGroupUsers(tx: Tx, s: ActionScope) {
     const users = await namedUsers(s.ctx, tx, s.by, s.ids, "Users");
     const added = users.filter((u) => !s.byId.has(u.id));
-    await addMembers(tx, s.room, added.map((u) => u.id), new Set(), s.now);
+    await addMembers(
+      tx,
+      s.room,
+      added.map((u) => u.id),
+      new Set(),
+      s.now,
+    );
     if (added.length) await s.system("added_group_members", `${actorName(s.by)} added ${names(added)} to the group`, added);
     return [];
   },
@@ -165,15 +180,31 @@ const ROOM_ACTION_HANDLERS: Record<RoomAction, (tx: Tx, s: ActionScope) => Promi
       throw badRequest("At least one admin should be in the group");
     }
     if (gone.length === 0) return [];
-    await tx.deleteFrom("roomUsers").where("roomId", "=", s.room.id).where("userId", "in", gone.map((m) => m.userId)).execute();
-    await s.system("removed_group_members", `${actorName(s.by)} removed ${names(gone.map((m) => m.user))} from the group`, gone.map((m) => m.user));
+    await tx
+      .deleteFrom("roomUsers")
+      .where("roomId", "=", s.room.id)
+      .where(
+        "userId",
+        "in",
+        gone.map((m) => m.userId),
+      )
+      .execute();
+    await s.system(
+      "removed_group_members",
+      `${actorName(s.by)} removed ${names(gone.map((m) => m.user))} from the group`,
+      gone.map((m) => m.user),
+    );
     return gone.map((m) => m.userId);
   },
   async addGroupAdmins(tx: Tx, s: ActionScope) {
     const promoted = picked(s, (m) => m.isAdmin !== 1);
     if (promoted.length) {
       await setAdmin(tx, s, promoted, 1);
-      await s.system("added_group_admins", `${actorName(s.by)} added ${names(promoted.map((m) => m.user))} as admin(s)`, promoted.map((m) => m.user));
+      await s.system(
+        "added_group_admins",
+        `${actorName(s.by)} added ${names(promoted.map((m) => m.user))} as admin(s)`,
+        promoted.map((m) => m.user),
+      );
     }
     return [];
   },
@@ -182,7 +213,11 @@ const ROOM_ACTION_HANDLERS: Record<RoomAction, (tx: Tx, s: ActionScope) => Promi
     if (!s.members.some((m) => m.isAdmin === 1 && !demoted.includes(m))) throw badRequest("At least one admin should be in the group");
     if (demoted.length) {
       await setAdmin(tx, s, demoted, 0);
-      await s.system("removed_group_admins", `${actorName(s.by)} removed ${names(demoted.map((m) => m.user))} from admin(s)`, demoted.map((m) => m.user));
+      await s.system(
+        "removed_group_admins",
+        `${actorName(s.by)} removed ${names(demoted.map((m) => m.user))} from admin(s)`,
+        demoted.map((m) => m.user),
+      );
     }
     return [];
   },
@@ -217,7 +252,16 @@ export async function updateRoom(ctx: AppContext, by: Actor, roomId: number | nu
     const members = (await membersOf(tx, [room.id])).get(room.id) ?? [];
     const system = async (type: string, text: string, users: UserRow[] = []) => {
       const sender = systemSender(by, users.length ? users : members.map((m) => m.user));
-      if (sender) await createSystemMessage(tx, after, room, sender, type, text, users.map((u) => ({ id: u.id, name: displayName(u) })));
+      if (sender)
+        await createSystemMessage(
+          tx,
+          after,
+          room,
+          sender,
+          type,
+          text,
+          users.map((u) => ({ id: u.id, name: displayName(u) })),
+        );
     };
     const byId = new Map(members.map((m) => [m.userId, m]));
     const removed = await ROOM_ACTION_HANDLERS[action](tx, { ctx, by, room, input, members, byId, ids: [...new Set(input.userIds ?? [])], now, system });
@@ -241,7 +285,11 @@ export async function deleteRoom(ctx: AppContext, by: Actor, roomId: number | nu
   return transact(ctx, async (tx, after) => {
     const room = await administeredRoom(tx, roomId, by, "Can't delete private room");
     const now = Date.now();
-    await tx.updateTable("rooms").set({ deleted: 1, modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
+    await tx
+      .updateTable("rooms")
+      .set({ deleted: 1, modifiedAt: Math.max(now, room.modifiedAt + 1) })
+      .where("id", "=", room.id)
+      .execute();
     const fresh = (await findRoom(tx, room.id))!;
     await announceRoom(tx, ctx.config.teamMode, after, fresh, "DELETE_ROOM");
     if (isOperator(by)) await recordAudit(tx, by, { action: "group.delete", targetType: "room", targetId: room.id });
@@ -260,10 +308,23 @@ export async function leaveRoom(ctx: AppContext, me: Me, roomId: number | null, 
     if (member.isAdmin === 1 && otherAdmins.length === 0) {
       const heirs = members.filter((m) => m.userId !== me.user.id && (adminUserIds ?? []).includes(m.userId));
       if (heirs.length === 0) throw badRequest("New admin(s) must be defined");
-      await tx.updateTable("roomUsers").set({ isAdmin: 1, modifiedAt: now }).where("roomId", "=", room.id).where("userId", "in", heirs.map((h) => h.userId)).execute();
+      await tx
+        .updateTable("roomUsers")
+        .set({ isAdmin: 1, modifiedAt: now })
+        .where("roomId", "=", room.id)
+        .where(
+          "userId",
+          "in",
+          heirs.map((h) => h.userId),
+        )
+        .execute();
     }
     await tx.deleteFrom("roomUsers").where("id", "=", member.id).execute();
-    await tx.updateTable("rooms").set({ modifiedAt: Math.max(now, room.modifiedAt + 1) }).where("id", "=", room.id).execute();
+    await tx
+      .updateTable("rooms")
+      .set({ modifiedAt: Math.max(now, room.modifiedAt + 1) })
+      .where("id", "=", room.id)
+      .execute();
     after.emit({ userIds: [me.user.id], data: { type: "REMOVED_FROM_ROOM", roomId: room.id } });
     await createSystemMessage(tx, after, room, me.user, "user_left_group", `${displayName(me.user)} left the room`);
     const fresh = (await findRoom(tx, room.id))!;

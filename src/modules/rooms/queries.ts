@@ -13,8 +13,7 @@ import { accessRoom } from "./access.js";
 import { roomView, type Member, type RoomView, type ViewerFlags } from "./views.js";
 import { roomSettingKey } from "./userSettings.js";
 
-export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> =>
-  db.selectFrom("rooms").selectAll().where("id", "=", id).executeTakeFirst();
+export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> => db.selectFrom("rooms").selectAll().where("id", "=", id).executeTakeFirst();
 
 export const membership = (db: Db, roomId: number, userId: number): Promise<RoomUserRow | undefined> =>
   db.selectFrom("roomUsers").selectAll().where("roomId", "=", roomId).where("userId", "=", userId).executeTakeFirst();
@@ -48,24 +47,12 @@ export async function unreadCounts(db: Db, opts: { roomIds: number[]; userIds?: 
   let q = db
     .selectFrom("roomUsers as ru")
     .innerJoin("messages as m", (j) =>
-      j
-        .onRef("m.roomId", "=", "ru.roomId")
-        .onRef("m.id", ">", "ru.seenMessageId")
-        .onRef("m.createdAt", ">=", "ru.createdAt")
-        .onRef("m.fromUserId", "!=", "ru.userId"),
+      j.onRef("m.roomId", "=", "ru.roomId").onRef("m.id", ">", "ru.seenMessageId").onRef("m.createdAt", ">=", "ru.createdAt").onRef("m.fromUserId", "!=", "ru.userId"),
     )
     .select(["ru.roomId", "ru.userId", sql<number>`count(*)`.as("n")])
     .where("ru.roomId", "in", opts.roomIds)
     .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("messageRecords as r")
-            .select("r.id")
-            .whereRef("r.messageId", "=", "m.id")
-            .whereRef("r.userId", "=", "ru.userId")
-            .where("r.type", "=", "seen"),
-        ),
-      ),
+      not(exists(selectFrom("messageRecords as r").select("r.id").whereRef("r.messageId", "=", "m.id").whereRef("r.userId", "=", "ru.userId").where("r.type", "=", "seen"))),
     )
     .where((eb) => notHiddenFrom(eb, eb.ref("m.id"), eb.ref("ru.userId")))
     .groupBy(["ru.roomId", "ru.userId"]);
@@ -96,11 +83,7 @@ function flagsOf(settings: Set<string>, unread: Map<string, number>, roomId: num
  */
 export async function roomViews(db: Db, teamMode: boolean, rooms: RoomRow[], viewerId: number, withUsers = true): Promise<RoomView[]> {
   const ids = rooms.map((r) => r.id);
-  const [members, settings, unread] = await Promise.all([
-    membersOf(db, ids),
-    roomSettings(db, [viewerId], ids),
-    unreadCounts(db, { roomIds: ids, userIds: [viewerId] }),
-  ]);
+  const [members, settings, unread] = await Promise.all([membersOf(db, ids), roomSettings(db, [viewerId], ids), unreadCounts(db, { roomIds: ids, userIds: [viewerId] })]);
   const memberIds = withUsers ? [...members.values()].flatMap((ms) => ms.map((m) => m.userId)) : [];
   const knows = await whoKnowsWhom(db, teamMode, [viewerId], memberIds);
   return rooms.map((r) => roomView(r, members.get(r.id) ?? [], flagsOf(settings, unread, r.id, viewerId), (u) => knows(viewerId, u), withUsers));

@@ -6,18 +6,7 @@ import { IdParams, IntText, MsText, model, op } from "../../http/openapi.js";
 import { Envelope, ListPage, Nullable, ok, pageOf, positiveInt, requiredNumber, SyncPage, syncPage } from "../../http/schema.js";
 import { createRoom, deleteRoom, leaveRoom, ROOM_ACTIONS, setRoomFlag, updateRoom, type RoomFlag } from "./actions.js";
 import { SYNC_LIMIT } from "../../db/count.js";
-import {
-  GROUP_ROOMS_LIMIT,
-  groupRooms,
-  listRooms,
-  PAGING_LIMIT,
-  privateRoomOf,
-  roomDetail,
-  roomsModifiedSince,
-  roomViewFor,
-  roomViews,
-  unreadByRoom,
-} from "./queries.js";
+import { GROUP_ROOMS_LIMIT, groupRooms, listRooms, PAGING_LIMIT, privateRoomOf, roomDetail, roomsModifiedSince, roomViewFor, roomViews, unreadByRoom } from "./queries.js";
 import { Room } from "./views.js";
 
 const Ids = Type.Array(Type.Integer({ minimum: 1 }));
@@ -115,9 +104,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         summary: "Rooms with unread messages",
         description: "One entry per room of the caller with messages from others the caller has not seen (POST /api/messenger/messages/{roomId}/seen resets it).",
         response: {
-          200: Envelope(
-            Type.Object({ unreadCounts: Type.Array(model("UnreadCount", Type.Object({ roomId: Type.Integer(), unreadCount: Type.Integer() }))) }),
-          ),
+          200: Envelope(Type.Object({ unreadCounts: Type.Array(model("UnreadCount", Type.Object({ roomId: Type.Integer(), unreadCount: Type.Integer() }))) })),
         },
       }),
     },
@@ -160,9 +147,7 @@ export default async function roomRoutes(app: App): Promise<void> {
         description: "Next page: `cursor` = `nextCursor` of the previous one (null: no more). Members come without their `user` objects.",
         querystring: Type.Object({ keyword: Type.Optional(Type.String()), cursor: Type.Optional(IntText("nextCursor of the previous page")) }),
         response: {
-          200: Envelope(
-            Type.Object({ groupMessageRoomList: Type.Array(Room), count: Type.Integer(), limit: Type.Integer(), nextCursor: Nullable(Type.Integer()) }),
-          ),
+          200: Envelope(Type.Object({ groupMessageRoomList: Type.Array(Room), count: Type.Integer(), limit: Type.Integer(), nextCursor: Nullable(Type.Integer()) })),
         },
       }),
     },
@@ -255,7 +240,8 @@ export default async function roomRoutes(app: App): Promise<void> {
         operationId: "leaveRoom",
         tags,
         summary: "Leave a group room; the last admin names new admins",
-        description: "Posts a `user_left_group` system message; the caller gets `REMOVED_FROM_ROOM`, the remaining members `UPDATE_ROOM`. The only admin must pass `adminUserIds` (members who become admins).",
+        description:
+          "Posts a `user_left_group` system message; the caller gets `REMOVED_FROM_ROOM`, the remaining members `UPDATE_ROOM`. The only admin must pass `adminUserIds` (members who become admins).",
         params: RoomIdParams,
         body: Type.Object({ adminUserIds: Type.Optional(Ids) }),
         response: RoomResponse,

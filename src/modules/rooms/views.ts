@@ -4,27 +4,33 @@ import { model } from "../../http/openapi.js";
 import type { RoomRow, RoomUserRow, UserRow } from "../../db/schema.js";
 import { User, userView } from "../users/views.js";
 
-export const RoomUser = model("RoomUser", Type.Object({
-  userId: Type.Integer(),
-  isAdmin: Type.Boolean(),
-  roomId: Type.Integer(),
-  createdAt: Type.Integer(),
-  user: Type.Optional(User),
-}));
+export const RoomUser = model(
+  "RoomUser",
+  Type.Object({
+    userId: Type.Integer(),
+    isAdmin: Type.Boolean(),
+    roomId: Type.Integer(),
+    createdAt: Type.Integer(),
+    user: Type.Optional(User),
+  }),
+);
 
-export const Room = model("Room", Type.Object({
-  id: Type.Integer(),
-  name: Type.String(),
-  users: Type.Array(RoomUser),
-  avatarFileId: Type.Integer(),
-  muted: Type.Boolean(),
-  type: Type.String(),
-  deleted: Type.Boolean(),
-  pinned: Type.Boolean(),
-  createdAt: Type.Integer(),
-  modifiedAt: Type.Integer(),
-  unreadCount: Type.Integer(),
-}));
+export const Room = model(
+  "Room",
+  Type.Object({
+    id: Type.Integer(),
+    name: Type.String(),
+    users: Type.Array(RoomUser),
+    avatarFileId: Type.Integer(),
+    muted: Type.Boolean(),
+    type: Type.String(),
+    deleted: Type.Boolean(),
+    pinned: Type.Boolean(),
+    createdAt: Type.Integer(),
+    modifiedAt: Type.Integer(),
+    unreadCount: Type.Integer(),
+  }),
+);
 export type RoomView = Type.Static<typeof Room>;
 
 export interface ViewerFlags {
@@ -59,15 +65,18 @@ export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, k
 }
 
 /** The raw room row with ISO times, as upstream's recent-chats returns it (§4.20, §1.4). */
-export const RawRoom = model("RawRoom", Type.Object({
-  id: Type.Integer(),
-  type: Type.String(),
-  name: Type.String(),
-  avatarFileId: Type.Integer(),
-  createdAt: Type.String(),
-  modifiedAt: Type.String(),
-  deleted: Type.Boolean(),
-}));
+export const RawRoom = model(
+  "RawRoom",
+  Type.Object({
+    id: Type.Integer(),
+    type: Type.String(),
+    name: Type.String(),
+    avatarFileId: Type.Integer(),
+    createdAt: Type.String(),
+    modifiedAt: Type.String(),
+    deleted: Type.Boolean(),
+  }),
+);
 
 export const rawRoomView = (r: RoomRow) => ({
   id: r.id,

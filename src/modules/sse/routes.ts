@@ -19,7 +19,11 @@ const RecordCounters = {
 };
 const CATALOGUE = [
   event("PING", "On connect and every 5 seconds, to every stream.", {}),
-  event("NEW_MESSAGE", "A message was sent (also forwarded, shared, bot and system messages): every device of the members that existed at send time, except users whose block of the sender applies, and (for `POST /messages` only) the sending device: forwarded and shared messages reach it too.", { message: Message }),
+  event(
+    "NEW_MESSAGE",
+    "A message was sent (also forwarded, shared, bot and system messages): every device of the members that existed at send time, except users whose block of the sender applies, and (for `POST /messages` only) the sending device: forwarded and shared messages reach it too.",
+    { message: Message },
+  ),
   event("UPDATE_MESSAGE", "A message was edited: devices holding a copy.", { message: Message }),
   event("DELETE_MESSAGE", "A message was deleted (deleted body): devices of the affected copies (the caller's devices for `target=user`).", { message: Message }),
   event("NEW_MESSAGE_RECORD", "A seen, delivered or reaction record was written: devices of the room's members, minus users who blocked the record's author.", RecordCounters),

@@ -17,7 +17,7 @@ export default async function systemRoutes(app: App): Promise<void> {
         tags: ["System"],
         summary: "Health: 200 once the database answers; status degraded while Redis or the file store is unreachable",
         description:
-          "For load balancers and orchestrators. `status` is `ok`, or `degraded` while Redis is unreachable (requests keep working; only other instances' streams miss events) or while the file store is unreachable (file routes answer 503). 503 `{status: \"error\", message: \"database unreachable\"}` when the database does not answer.",
+          'For load balancers and orchestrators. `status` is `ok`, or `degraded` while Redis is unreachable (requests keep working; only other instances\' streams miss events) or while the file store is unreachable (file routes answer 503). 503 `{status: "error", message: "database unreachable"}` when the database does not answer.',
         response: {
           200: Type.Object({ status: Type.String(), message: Type.Optional(Type.String()) }),
           503: Type.Object({ status: Type.String(), message: Type.String() }, { description: "The database does not answer" }),
@@ -52,9 +52,7 @@ export default async function systemRoutes(app: App): Promise<void> {
     description: "Answers the plain-text body `test` while the process serves requests; touches nothing.",
     responses: { 200: { description: "The text `test`", ...text } },
   });
-  app.get("/api/test", { schema: liveness }, async (_request, reply) =>
-    reply.type("text/plain; charset=utf-8").send("test"),
-  );
+  app.get("/api/test", { schema: liveness }, async (_request, reply) => reply.type("text/plain; charset=utf-8").send("test"));
 
   for (const [path, operationId] of [
     ["/api/messenger/test", "getMessengerTest"],
@@ -64,7 +62,7 @@ export default async function systemRoutes(app: App): Promise<void> {
       operationId,
       tags: ["System"],
       summary: "Liveness (envelope)",
-      description: "Answers `{status: \"success\", data: \"test\"}`; touches nothing.",
+      description: 'Answers `{status: "success", data: "test"}`; touches nothing.',
       response: { 200: Envelope(Type.String()) },
     });
     app.get(path, { schema }, async () => ok("test"));

@@ -153,7 +153,8 @@ export async function updateMe(ctx: AppContext, by: Actor, account: UserRow, cha
         .returningAll()
         .executeTakeFirstOrThrow();
       after.emit(...(await announce(tx, user, ctx.config.teamMode)));
-      if (operator) await recordAudit(tx, operator, { action: user.isBot ? "bot.update" : "user.update", targetType: "user", targetId: user.id, details: { fields: Object.keys(set) } });
+      if (operator)
+        await recordAudit(tx, operator, { action: user.isBot ? "bot.update" : "user.update", targetType: "user", targetId: user.id, details: { fields: Object.keys(set) } });
       return user;
     });
     // Cached authentications carry the user row.
@@ -192,8 +193,14 @@ export async function deleteMe(ctx: AppContext, by: Actor, account: UserRow): Pr
     await tx.deleteFrom("messageExceptions").where("userId", "=", id).execute();
     await tx.deleteFrom("messageRecords").where("userId", "=", id).execute();
     await tx.deleteFrom("devices").where("userId", "=", id).execute();
-    await tx.deleteFrom("contacts").where((eb) => eb.or([eb("userId", "=", id), eb("contactId", "=", id)])).execute();
-    await tx.deleteFrom("blocks").where((eb) => eb.or([eb("userId", "=", id), eb("blockedId", "=", id)])).execute();
+    await tx
+      .deleteFrom("contacts")
+      .where((eb) => eb.or([eb("userId", "=", id), eb("contactId", "=", id)]))
+      .execute();
+    await tx
+      .deleteFrom("blocks")
+      .where((eb) => eb.or([eb("userId", "=", id), eb("blockedId", "=", id)]))
+      .execute();
     await tx.deleteFrom("userSettings").where("userId", "=", id).execute();
     // Private memberships stay so the peer keeps the conversation.
     await tx
@@ -208,4 +215,3 @@ export async function deleteMe(ctx: AppContext, by: Actor, account: UserRow): Pr
   });
   await ctx.bus.revoke({ userIds: [account.id] });
 }
-

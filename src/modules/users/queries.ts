@@ -15,12 +15,7 @@ export const findUserByEmail = (db: Db, emailAddress: string): Promise<UserRow |
   db.selectFrom("users").selectAll().where("emailAddress", "=", emailAddress).executeTakeFirst();
 
 export async function isContact(db: Db, userId: number, contactId: number): Promise<boolean> {
-  const row = await db
-    .selectFrom("contacts")
-    .select("id")
-    .where("userId", "=", userId)
-    .where("contactId", "=", contactId)
-    .executeTakeFirst();
+  const row = await db.selectFrom("contacts").select("id").where("userId", "=", userId).where("contactId", "=", contactId).executeTakeFirst();
   return row !== undefined;
 }
 
@@ -44,9 +39,7 @@ export async function whoKnowsWhom(db: Db, teamMode: boolean, viewerIds: number[
   const viewers = [...new Set(viewerIds)];
   const users = [...new Set(userIds)];
   const rows =
-    viewers.length && users.length
-      ? await db.selectFrom("contacts").select(["userId", "contactId"]).where("userId", "in", viewers).where("contactId", "in", users).execute()
-      : [];
+    viewers.length && users.length ? await db.selectFrom("contacts").select(["userId", "contactId"]).where("userId", "in", viewers).where("contactId", "in", users).execute() : [];
   const pairs = new Set(rows.map((r) => `${r.userId}:${r.contactId}`));
   return (viewerId, userId) => viewerId === userId || pairs.has(`${viewerId}:${userId}`);
 }
@@ -58,11 +51,7 @@ const seenBy = (eb: ExpressionBuilder<DB, "users">, requesterId: number) =>
     eb(
       "users.id",
       "in",
-      eb
-        .selectFrom("roomUsers as mine")
-        .innerJoin("roomUsers as theirs", "theirs.roomId", "mine.roomId")
-        .select("theirs.userId")
-        .where("mine.userId", "=", requesterId),
+      eb.selectFrom("roomUsers as mine").innerJoin("roomUsers as theirs", "theirs.roomId", "mine.roomId").select("theirs.userId").where("mine.userId", "=", requesterId),
     ),
   ]);
 
@@ -103,18 +92,11 @@ export async function userUpdateAudience(db: Db, userId: number): Promise<number
     .select("contactId as id")
     .where("userId", "=", userId)
     .union(db.selectFrom("contacts").select("userId as id").where("contactId", "=", userId))
-    .union(
-      db
-        .selectFrom("roomUsers as mine")
-        .innerJoin("roomUsers as theirs", "theirs.roomId", "mine.roomId")
-        .select("theirs.userId as id")
-        .where("mine.userId", "=", userId),
-    )
+    .union(db.selectFrom("roomUsers as mine").innerJoin("roomUsers as theirs", "theirs.roomId", "mine.roomId").select("theirs.userId as id").where("mine.userId", "=", userId))
     .execute();
   const ids = new Set(rows.map((r) => Number(r.id)));
   ids.add(userId);
   return [...ids];
 }
 
-export const userSettings = (db: Db, userId: number) =>
-  db.selectFrom("userSettings").selectAll().where("userId", "=", userId).orderBy("id").execute();
+export const userSettings = (db: Db, userId: number) => db.selectFrom("userSettings").selectAll().where("userId", "=", userId).orderBy("id").execute();

@@ -9,14 +9,17 @@ import { deleteMe, updateMe } from "./actions.js";
 import { findUser, findVisibleUser, userSettings, usersModifiedSince, whoKnowsWhom } from "./queries.js";
 import { User, userView } from "./views.js";
 
-const UserSetting = model("UserSetting", Type.Object({
-  id: Type.Integer(),
-  userId: Type.Integer(),
-  key: Type.String(),
-  value: Type.String(),
-  createdAt: Type.String({ description: "ISO-8601 (raw row, §1.4)" }),
-  modifiedAt: Type.String(),
-}));
+const UserSetting = model(
+  "UserSetting",
+  Type.Object({
+    id: Type.Integer(),
+    userId: Type.Integer(),
+    key: Type.String(),
+    value: Type.String(),
+    createdAt: Type.String({ description: "ISO-8601 (raw row, §1.4)" }),
+    modifiedAt: Type.String(),
+  }),
+);
 
 export default async function userRoutes(app: App): Promise<void> {
   const { ctx } = app;
@@ -63,7 +66,8 @@ export default async function userRoutes(app: App): Promise<void> {
         operationId: "deleteMe",
         tags: ["User"],
         summary: "Delete the caller's account",
-        description: "Marks the user deleted (name `Deleted user <id>`, phone and email cleared), removes its devices (tokens stop working), contacts, blocks, settings and group memberships (private rooms stay for the peer), and announces `USER_UPDATE`.",
+        description:
+          "Marks the user deleted (name `Deleted user <id>`, phone and email cleared), removes its devices (tokens stop working), contacts, blocks, settings and group memberships (private rooms stay for the peer), and announces `USER_UPDATE`.",
         response: { 200: Envelope(Type.Object({ deleted: Type.Boolean() })) },
       }),
     },
@@ -81,7 +85,7 @@ export default async function userRoutes(app: App): Promise<void> {
         operationId: "getMySettings",
         tags: ["User"],
         summary: "The caller's settings rows",
-        description: "Raw rows with ISO-8601 times: `mute_<roomId>` and `pin_<roomId>` with value `\"true\"`.",
+        description: 'Raw rows with ISO-8601 times: `mute_<roomId>` and `pin_<roomId>` with value `"true"`.',
         response: { 200: Envelope(Type.Object({ settings: Type.Array(UserSetting) })) },
       }),
     },
@@ -141,7 +145,12 @@ export default async function userRoutes(app: App): Promise<void> {
         limit: SYNC_LIMIT,
       });
       const viewerId = request.auth.user.id;
-      const knows = await whoKnowsWhom(ctx.db, ctx.config.teamMode, [viewerId], list.map((u) => u.id));
+      const knows = await whoKnowsWhom(
+        ctx.db,
+        ctx.config.teamMode,
+        [viewerId],
+        list.map((u) => u.id),
+      );
       const users = list.map((u) => userView(u, knows(viewerId, u.id)));
       return ok({ list: users, users, count, limit: SYNC_LIMIT, hasNext: count > page * SYNC_LIMIT });
     },

@@ -4,23 +4,26 @@ import { model } from "../../http/openapi.js";
 import type { UserRow } from "../../db/schema.js";
 import { Nullable } from "../../http/schema.js";
 
-export const User = model("User", Type.Object({
-  id: Type.Integer(),
-  displayName: Nullable(Type.String()),
-  avatarFileId: Type.Integer(),
-  telephoneNumber: Nullable(Type.String()),
-  telephoneNumberHashed: Nullable(Type.String()),
-  emailAddress: Nullable(Type.String()),
-  verified: Type.Boolean(),
-  createdAt: Type.Integer(),
-  modifiedAt: Type.Integer(),
-  isBot: Type.Boolean(),
-  deleted: Type.Boolean(),
-  shortDescription: Nullable(Type.String()),
-  longDescription: Nullable(Type.String()),
-  coverFileId: Nullable(Type.Integer()),
-  blockedBy: Type.Optional(Type.Array(Type.Object({ userId: Type.Integer() }))),
-}));
+export const User = model(
+  "User",
+  Type.Object({
+    id: Type.Integer(),
+    displayName: Nullable(Type.String()),
+    avatarFileId: Type.Integer(),
+    telephoneNumber: Nullable(Type.String()),
+    telephoneNumberHashed: Nullable(Type.String()),
+    emailAddress: Nullable(Type.String()),
+    verified: Type.Boolean(),
+    createdAt: Type.Integer(),
+    modifiedAt: Type.Integer(),
+    isBot: Type.Boolean(),
+    deleted: Type.Boolean(),
+    shortDescription: Nullable(Type.String()),
+    longDescription: Nullable(Type.String()),
+    coverFileId: Nullable(Type.Integer()),
+    blockedBy: Type.Optional(Type.Array(Type.Object({ userId: Type.Integer() }))),
+  }),
+);
 export type UserView = Type.Static<typeof User>;
 
 /**

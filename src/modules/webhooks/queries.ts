@@ -8,8 +8,7 @@ import { findRoom } from "../rooms/queries.js";
 import { findUser } from "../users/queries.js";
 import { webhookBody } from "./views.js";
 
-export const findWebhook = (db: Db, id: number): Promise<WebhookRow | undefined> =>
-  db.selectFrom("webhooks").selectAll().where("id", "=", id).executeTakeFirst();
+export const findWebhook = (db: Db, id: number): Promise<WebhookRow | undefined> => db.selectFrom("webhooks").selectAll().where("id", "=", id).executeTakeFirst();
 
 /** A room's webhooks by id. */
 export const webhooksOfRoom = (db: Db, roomId: number): Promise<WebhookRow[]> => hooksOfRoom(db, { roomId });

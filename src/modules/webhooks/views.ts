@@ -4,14 +4,17 @@ import { model } from "../../http/openapi.js";
 import type { RoomRow, UserRow, WebhookRow } from "../../db/schema.js";
 import type { MessageView } from "../messages/views.js";
 
-export const Webhook = model("Webhook", Type.Object({
-  id: Type.Integer(),
-  url: Type.String(),
-  verifySignature: Type.String(),
-  roomId: Type.Integer(),
-  createdAt: Type.Integer(),
-  modifiedAt: Type.Integer(),
-}));
+export const Webhook = model(
+  "Webhook",
+  Type.Object({
+    id: Type.Integer(),
+    url: Type.String(),
+    verifySignature: Type.String(),
+    roomId: Type.Integer(),
+    createdAt: Type.Integer(),
+    modifiedAt: Type.Integer(),
+  }),
+);
 export type WebhookView = Type.Static<typeof Webhook>;
 
 export const webhookView = (w: WebhookRow): WebhookView => ({
