@@ -10,6 +10,7 @@ import pg from "pg";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, TIMEOUT, run, start, type Run } from "./cli.js";
+import { freePort } from "./helpers.js";
 
 /** Resolves once `predicate` holds for the accumulated output of `stream`. */
 function waitForOutput(child: ChildProcess, stream: "stdout" | "stderr", predicate: (all: string) => boolean, what: string): Promise<string> {
@@ -193,14 +194,6 @@ describe("spika CLI", () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const { port } = srv.address() as { port: number };
-  await new Promise((resolve) => srv.close(resolve));
-  return port;
-}
 
 /** Exit 1 (2 for usage errors) with exactly one stderr line, no stack, matching every pattern. */
 function assertOneLine(res: Run, patterns: RegExp[], code = 1): void {

@@ -1,6 +1,7 @@
 // Test harness: a real server on a real database (a temporary SQLite file, or a fresh
 // PostgreSQL database when DATABASE_URL is a postgres:// URL), spoken to over real HTTP.
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -193,4 +194,13 @@ export function assertOk(res: { status: number; body: any; text: string }): any 
 export function suiteUnless(skipReason: string | false, name: string, fn: () => void): void {
   if (skipReason) it(name, { skip: skipReason }, () => {});
   else describe(name, fn);
+}
+
+/** A TCP port that was free a moment ago (for a child process that must listen on a known port). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  const { port } = srv.address() as { port: number };
+  await new Promise((resolve) => srv.close(resolve));
+  return port;
 }

@@ -5,21 +5,12 @@
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { Redis } from "ioredis";
 import { CHUNK_BYTES } from "../src/realtime/redisBus.js";
-import { call, signUp, startTestServer, suiteUnless, type SignedUp, type TestServer } from "./helpers.js";
+import { call, signUp, startTestServer, suiteUnless, type SignedUp, type TestServer, freePort } from "./helpers.js";
 import { openStream, type Stream } from "./sse-client.js";
 
 const haveRedis = Boolean(process.env.REDIS_URL) || spawnSync("redis-server", ["--version"]).status === 0;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** REDIS_URL when set, else a redis-server of this test's own. */
 async function redisUrl(): Promise<{ url: string; child?: ChildProcess }> {

@@ -3,19 +3,10 @@
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import { call, signUp, startTestServer, suiteUnless, type SignedUp, type TestServer } from "./helpers.js";
+import { call, signUp, startTestServer, suiteUnless, type SignedUp, type TestServer, freePort } from "./helpers.js";
 import { openStream, type Stream } from "./sse-client.js";
 
 const haveRedis = spawnSync("redis-server", ["--version"]).status === 0;
-
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 function startRedis(port: number): Promise<ChildProcess> {
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: ["ignore", "pipe", "pipe"] });
