@@ -57,7 +57,7 @@ export class AfterCommit {
  *   commits them together: while `fn` waits, the whole batch and every write behind it waits
  *   (and a `transact` awaited inside `fn` queues behind `fn` itself: it never finishes).
  */
-export async function transact<T>(ctx: AppContext, fn: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
+export async function transact<T>(ctx: Pick<AppContext, "transaction" | "events" | "log">, fn: (tx: Tx, after: AfterCommit) => Promise<T>): Promise<T> {
   const after = new AfterCommit();
   const result = await ctx.transaction((tx) => fn(tx, after));
   if (after.events.length) ctx.events.publish(after.events);

@@ -2,6 +2,7 @@
 // target-message-id-by-date and search — over HTTP, as the requester's copies (§9.1).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { sql } from "kysely";
 import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
 import { assertError, assertOk, groupRoom, history, privateRoom, sendText } from "./room-helpers.js";
 
@@ -370,6 +371,47 @@ describe("navigation", () => {
       assertError(await search(dave, { roomId: group.id, keyword: "hello" }), 404, "No room found");
       assertError(await search(alice, { roomId: 987654, keyword: "hello" }), 404);
       assertError(await search(null, { roomId: group.id, keyword: "hello" }), 401);
+    });
+  });
+
+  describe("the search index (SQLite: written in batches, not per message)", () => {
+    const search = async (s: TestServer, who: SignedUp, roomId: number, keyword: string) =>
+      assertOk(await call(s, "GET", `${M}/search?roomId=${roomId}&keyword=${encodeURIComponent(keyword)}`, { token: who.token })).list.map((i: any) => i.body.text);
+
+    it("a search sees every message sent before it, as edited or deleted since, with no job worker to index them", async () => {
+      const alone = await startTestServer({ TEAM_MODE: "1", JOB_WORKER: "off" });
+      try {
+        const [ann, ben] = await Promise.all(["Ann", "Ben"].map((displayName) => signUp(alone, { displayName })));
+        const room = await privateRoom(alone, ann, ben);
+        const edited = await sendText(alone, ann, room.id, "kiwi tart");
+        const removed = await sendText(alone, ben, room.id, "kiwi pie");
+        await sendText(alone, ben, room.id, "kiwi jam");
+        assertOk(await call(alone, "PUT", `${M}/${edited.id}`, { token: ann.token, body: { text: "mango tart" } }));
+        assertOk(await call(alone, "DELETE", `${M}/${removed.id}?target=all`, { token: ben.token }));
+        assert.deepEqual(await search(alone, ann, room.id, "kiwi"), ["kiwi jam"]);
+        assert.deepEqual(await search(alone, ben, room.id, "mango"), ["mango tart"]);
+        // Once indexed, edits and deletions still reach the index.
+        const later = await sendText(alone, ann, room.id, "plum cake");
+        assert.deepEqual(await search(alone, ann, room.id, "plum"), ["plum cake"]);
+        assertOk(await call(alone, "PUT", `${M}/${later.id}`, { token: ann.token, body: { text: "pear cake" } }));
+        assert.deepEqual(await search(alone, ann, room.id, "plum"), []);
+        assert.deepEqual(await search(alone, ann, room.id, "cake"), ["pear cake"]);
+      } finally {
+        await alone.close();
+      }
+    });
+
+    it("the job worker indexes new messages without waiting for a search", async (t) => {
+      if (server.ctx.dialect !== "sqlite") return t.skip("PostgreSQL indexes the row as it is written");
+      const room = await groupRoom(server, alice, [dave], "Papaya");
+      const sent = await sendText(server, dave, room.id, "background papaya");
+      const indexed = async () => (await sql<{ n: number }>`SELECT count(*) AS n FROM messages_fts WHERE rowid = ${sent.id}`.execute(server.ctx.db)).rows[0].n === 1;
+      const deadline = Date.now() + 5000;
+      while (!(await indexed())) {
+        assert.ok(Date.now() < deadline, "indexed within 5 s");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(await search(server, alice, room.id, "papaya"), ["background papaya"]);
     });
   });
 });

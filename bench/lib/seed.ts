@@ -3,7 +3,9 @@
 // `delivered` and `seen` records, and the room's message_count / last_message_id / last_message_at.
 // Run while the server is stopped; the server then starts on the grown database.
 import { sql } from "kysely";
+import { pino } from "pino";
 import { openDatabase } from "../../src/db/index.js";
+import { indexNewMessages } from "../../src/modules/navigation/searchIndex.js";
 
 export interface SeedRoom {
   roomId: number;
@@ -77,6 +79,8 @@ export async function seedMessages(databaseUrl: string, rooms: SeedRoom[]): Prom
           .execute();
       });
     }
+    // As the job worker would have by the time the server starts again.
+    await indexNewMessages({ ...database, events: { publish() {} }, log: pino({ level: "silent" }) });
   } finally {
     await database.close();
   }

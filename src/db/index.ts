@@ -27,6 +27,7 @@ import * as m001 from "./migrations/001_initial.js";
 import * as m002 from "./migrations/002_deployment.js";
 import * as m003 from "./migrations/003_rate_limits.js";
 import * as m005 from "./migrations/005_management.js";
+import * as m006 from "./migrations/006_search_batches.js";
 import * as m004 from "./migrations/004_upload_chunks.js";
 
 export type Dialect = "sqlite" | "postgres";
@@ -138,6 +139,7 @@ const migrations: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   "003_rate_limits": m003,
   "005_management": m005,
   "004_upload_chunks": m004,
+  "006_search_batches": m006,
 };
 
 class Provider implements MigrationProvider {

@@ -35,6 +35,8 @@ export interface WorkerOptions {
   leaseMs?: number;
   /** First retry delay; doubles per attempt (capped in queue.ts). */
   retryBaseMs?: number;
+  /** Upkeep run at every poll, one run at a time (the search index: src/jobs/index.ts). */
+  upkeep?: () => Promise<void>;
 }
 
 export class Worker {
@@ -48,6 +50,7 @@ export class Worker {
   private pollTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private pumping: Promise<void> | null = null;
+  private upkeeping: Promise<void> | null = null;
   private again = false;
   /** The last claim filled every free slot: more jobs may be due as soon as one finishes. */
   private saturated = false;
@@ -57,7 +60,7 @@ export class Worker {
   constructor(
     private readonly ctx: AppContext,
     private readonly handlers: Record<string, JobHandler>,
-    opts: WorkerOptions = {},
+    private readonly opts: WorkerOptions = {},
   ) {
     this.concurrency = opts.concurrency ?? 8;
     this.pollMs = opts.pollMs ?? 500;
@@ -69,7 +72,10 @@ export class Worker {
     if (this.active) return;
     this.active = true;
     enqueued.on("jobs", this.onEnqueued);
-    this.pollTimer = setInterval(() => this.wake(), this.pollMs);
+    this.pollTimer = setInterval(() => {
+      this.wake();
+      this.upkeep();
+    }, this.pollMs);
     this.leaseTimer = setInterval(() => this.renew(), Math.max(250, Math.floor(this.leaseMs / 3)));
     this.leaseTimer.unref();
     this.wake();
@@ -89,9 +95,19 @@ export class Worker {
     if (this.pollTimer) clearInterval(this.pollTimer);
     for (const t of this.wakeTimers) clearTimeout(t);
     this.wakeTimers.clear();
-    await this.pumping;
+    await Promise.all([this.pumping, this.upkeeping]);
     await Promise.allSettled([...this.running.values()]);
     if (this.leaseTimer) clearInterval(this.leaseTimer);
+  }
+
+  private upkeep(): void {
+    const task = this.opts.upkeep;
+    if (!task || this.upkeeping) return;
+    this.upkeeping = task()
+      .catch((err) => this.ctx.log.error({ err }, "upkeep failed"))
+      .finally(() => {
+        this.upkeeping = null;
+      });
   }
 
   private pump(): Promise<void> {

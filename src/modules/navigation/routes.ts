@@ -9,6 +9,7 @@ import { Envelope, Nullable, ok, positiveInt } from "../../http/schema.js";
 import { MessageWithReactions } from "../messages/views.js";
 import { messagesWithReactions } from "../records/queries.js";
 import { messageIdByDate, messageItems, oldestMessageAt, SEARCH_LIMIT, SEARCH_MAX_LIMIT, searchMessages, targetMessageBatch } from "./queries.js";
+import { indexNewMessages } from "./searchIndex.js";
 import { MessageItem } from "./views.js";
 
 const RoomParams = IdParams("roomId");
@@ -152,6 +153,8 @@ export default async function navigationRoutes(app: App): Promise<void> {
       if ([...keyword].length < SEARCH_MIN_CHARS) throw badRequest(`Keyword must be at least ${SEARCH_MIN_CHARS} characters`);
       const limit = Math.min(positiveInt(q.itemsPerBatch) ?? SEARCH_LIMIT, SEARCH_MAX_LIMIT);
       const cursor = positiveInt(q.cursor) ?? undefined;
+      // What the job worker has not indexed yet (at most one poll's worth of messages).
+      await indexNewMessages(ctx);
       const { rows, count } = await searchMessages(ctx.db, ctx.dialect, positiveInt(q.roomId), request.auth.user.id, { keyword, limit, cursor });
       const items = await messageItems(ctx.db, rows);
       return ok({ list: items.map((item) => ({ id: item.messageId, ...item })), count });
