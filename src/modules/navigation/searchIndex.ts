@@ -16,22 +16,25 @@ const BATCH = 5000;
 
 type IndexContext = Pick<AppContext, "dialect" | "db" | "transaction" | "events" | "log">;
 
-/** Indexes the text messages committed since the last batch (SQLite; nothing to do on PostgreSQL). */
+/**
+ * Indexes the text messages committed up to now (SQLite; nothing to do on PostgreSQL). Messages
+ * sent meanwhile wait for the next call: under a steady load the batches stay big.
+ */
 export async function indexNewMessages(ctx: IndexContext): Promise<void> {
   if (ctx.dialect !== "sqlite") return;
-  while (await pending(ctx)) {
+  const { rows } = await sql<{ done: number; top: number | null }>`
+    SELECT (SELECT indexed_through FROM search_index_state) AS done, (SELECT max(id) FROM messages) AS top`.execute(ctx.db);
+  const { done = 0, top = null } = rows[0] ?? {};
+  // Read outside the writer: an idle server does not take the write lock to find nothing to do.
+  if (top === null) return;
+  for (let from = done; from < top; from += BATCH) {
+    const through = Math.min(from + BATCH, top);
     await transact(ctx, async (tx) => {
-      const through = sql`min((SELECT indexed_through FROM search_index_state) + ${BATCH}, (SELECT max(id) FROM messages))`;
+      // Another process (or a search) may have indexed part of the range since it was read.
       await sql`INSERT INTO messages_fts(rowid, text)
         SELECT id, json_extract(body, '$.text') FROM messages
         WHERE id > (SELECT indexed_through FROM search_index_state) AND id <= ${through} AND type = 'text' AND deleted = 0`.execute(tx);
-      await sql`UPDATE search_index_state SET indexed_through = ${through}`.execute(tx);
+      await sql`UPDATE search_index_state SET indexed_through = max(indexed_through, ${through})`.execute(tx);
     });
   }
-}
-
-/** Read outside the writer: an idle server does not take the write lock to find nothing to do. */
-async function pending(ctx: IndexContext): Promise<boolean> {
-  const { rows } = await sql<{ pending: number }>`SELECT (SELECT max(id) FROM messages) > (SELECT indexed_through FROM search_index_state) AS pending`.execute(ctx.db);
-  return rows[0]?.pending === 1;
 }
