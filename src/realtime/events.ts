@@ -13,7 +13,7 @@ export interface EventPayload {
  */
 export interface Personal {
   key: string;
-  /** Each recipient user's own fields; `data[key]` does not hold them. */
+  /** Each recipient user's own fields; they replace any of the same name in `data[key]`. */
   byUser: Record<number, object>;
 }
 
@@ -47,8 +47,8 @@ export interface EventSink {
 }
 
 /**
- * Keeps what was published (tests read `events`). An event with personal fields is kept as one
- * event per recipient user, with the data that user receives, so that a test reads each one's.
+ * Keeps what was published; the real-time hub replaces it (tests read `events`). An event with
+ * personal fields is kept as one event per recipient user, with the data that user receives.
  */
 export class RecordingSink implements EventSink {
   readonly events: OutgoingEvent[] = [];
