@@ -1,14 +1,17 @@
-// The Redis bus between two instances (src/realtime/redisBus.ts), on a real Redis: a big publish
-// (a room of many members announced to each of them, with the member list in every event) crosses
-// as several bounded messages, in order, and every stream on either instance gets each event
-// exactly once: the publishing instance delivers its own events itself and skips its own messages.
+// The Redis bus between two instances (src/realtime/redisBus.ts), on a real Redis, in contact mode:
+// a big publish (a room of many members who do not know each other, so each is announced the
+// member list as they see it) crosses as several bounded messages, in order, and every stream on
+// either instance gets each event exactly once: the publishing instance delivers its own events
+// itself and skips its own messages. Members who see the same member list share one event.
 import { after, before, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { Redis } from "ioredis";
 import { CHUNK_BYTES } from "../src/realtime/redisBus.js";
 import { call, signUp, startTestServer, suiteUnless, type SignedUp, type TestServer, freePort } from "./helpers.js";
+import { addContacts } from "./room-helpers.js";
 import { openStream, type Stream } from "./sse-client.js";
+import type { OutgoingEvent } from "../src/realtime/events.js";
 
 const haveRedis = Boolean(process.env.REDIS_URL) || spawnSync("redis-server", ["--version"]).status === 0;
 
@@ -35,18 +38,26 @@ suiteUnless(haveRedis ? false : "needs REDIS_URL or redis-server", "Redis bus be
   let a: TestServer, b: TestServer;
   let owner: SignedUp;
   let members: SignedUp[];
+  /** The users streaming (owner, members[0], members[1] and the last three), who all know each other. */
+  let streaming: SignedUp[];
   /** Streams of members signed in on a, and on b. */
   let onA: Stream[], onB: Stream[];
   let watcher: Redis;
   const wire: Buffer[] = [];
+  /** The events of every message on the wire (after the sender's id and a space). */
+  const onWire = (): OutgoingEvent[] => wire.flatMap((m) => JSON.parse(m.toString("utf8", m.indexOf(0x20) + 1)).events ?? []);
 
   before(async () => {
     redis = await redisUrl();
-    a = await startTestServer({ REDIS_URL: redis.url, TEAM_MODE: "1" });
-    b = await startTestServer({ REDIS_URL: redis.url, TEAM_MODE: "1", DATABASE_URL: a.ctx.config.databaseUrl });
+    a = await startTestServer({ REDIS_URL: redis.url });
+    b = await startTestServer({ REDIS_URL: redis.url, DATABASE_URL: a.ctx.config.databaseUrl });
     owner = await signUp(a, { displayName: "Owner" });
     members = [];
     for (let i = 0; i < MEMBERS; i += 20) members.push(...(await Promise.all(Array.from({ length: Math.min(20, MEMBERS - i) }, () => signUp(i < 60 ? a : b)))));
+    // The owner knows every member (and may add them); the members know nobody but the streaming ones.
+    await addContacts(a, owner, ...members);
+    streaming = [owner, members[0], members[1], ...members.slice(-3)];
+    for (const who of streaming.slice(1)) await addContacts(a, who, ...streaming.filter((o) => o !== who));
     onA = await Promise.all([owner, members[0], members[1]].map((m) => openStream(a.url, m.token)));
     onB = await Promise.all(members.slice(-3).map((m) => openStream(b.url, m.token)));
     // Everything on the deployment's channel, as Redis carries it.
@@ -101,6 +112,40 @@ suiteUnless(haveRedis ? false : "needs REDIS_URL or redis-server", "Redis bus be
     assert.ok(total > 2 * CHUNK_BYTES, `the announcement is ${total} bytes`);
     assert.ok(announcing.length >= total / (2 * CHUNK_BYTES), `${announcing.length} messages for ${total} bytes`);
     for (const m of wire) assert.ok(m.length <= CHUNK_BYTES + 64 * 1024, `a message of ${m.length} bytes`);
+
+    // One event per member list: the five streaming members see the same one (they know each
+    // other), the owner and the 115 others each a list of their own.
+    const events = onWire().filter((e) => e.data.type === "NEW_ROOM" && (e.data.room as { id: number }).id === roomId);
+    assert.equal(events.length, MEMBERS + 1 - 4);
+    assert.deepEqual(events.flatMap((e) => e.userIds).sort(), [owner, ...members].map((m) => m.user.id).sort(), "every member once");
+    assert.deepEqual(
+      events.find((e) => e.userIds.length > 1)?.userIds.sort(),
+      streaming
+        .slice(1)
+        .map((m) => m.user.id)
+        .sort(),
+    );
+  });
+
+  it("a room whose members all see the same member list crosses as one event; each stream gets its own flags", { timeout: 30_000 }, async () => {
+    const created = await call(a, "POST", "/api/messenger/rooms", {
+      token: owner.token,
+      body: { name: "known", type: "group", userIds: streaming.slice(1).map((m) => m.user.id) },
+    });
+    assert.equal(created.status, 200, created.text);
+    const roomId = created.body.data.room.id as number;
+    const isRoom = (e: { type: string; room?: { id: number } }) => e.type === "NEW_ROOM" && e.room?.id === roomId;
+    const got = await Promise.all([...onA, ...onB].map((s) => s.next(isRoom)));
+    await new Promise((r) => setTimeout(r, 300)); // a duplicate would come right behind
+    for (const [i, s] of [...onA, ...onB].entries()) {
+      assert.equal(s.real().filter(isRoom).length, 1);
+      assert.equal(got[i].room.users.length, streaming.length);
+      assert.deepEqual(got[i].room.users, got[0].room.users, "the same member list");
+      assert.equal(got[i].room.unreadCount, s === onA[0] ? 0 : 1, "the owner read its created_group message, the others did not");
+    }
+    const events = onWire().filter((e) => e.data.type === "NEW_ROOM" && (e.data.room as { id: number }).id === roomId);
+    assert.equal(events.length, 1, "one event for the six members");
+    assert.deepEqual(events[0].userIds.sort(), streaming.map((m) => m.user.id).sort());
   });
 
   it("events published on b reach a's streams once, and b's own streams once", { timeout: 30_000 }, async () => {

@@ -4,6 +4,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { call, signUp, startTestServer, type SignedUp, type TestServer } from "./helpers.js";
+import { addContacts } from "./room-helpers.js";
 import { openStream, type SseEvent, type Stream } from "./sse-client.js";
 
 describe("server-sent events", () => {
@@ -183,9 +184,71 @@ describe("server-sent events", () => {
     const muted = await round(() => call(server, "POST", `/api/messenger/rooms/${roomId}/mute`, { token: bob.token }));
     assert.equal(muted.b1.find((e) => e.type === "UPDATE_ROOM")!.room.muted, true);
     assert.equal(muted.a1.find((e) => e.type === "UPDATE_ROOM")!.room.muted, false, "each member gets their own flags");
+    const pinned = await round(() => call(server, "POST", `/api/messenger/rooms/${roomId}/pin`, { token: bob.token }));
+    const updated = (k: string) => pinned[k].find((e) => e.type === "UPDATE_ROOM")!.room;
+    assert.deepEqual([updated("b1").muted, updated("b1").pinned], [true, true]);
+    assert.deepEqual([updated("a1").muted, updated("a1").pinned], [false, false]);
+    assert.equal(updated("b1").unreadCount, 3, "created_group, added and removed: bob read none");
+    assert.equal(updated("a1").unreadCount, 0);
+    for (const [k, who] of [
+      ["a1", alice],
+      ["a2", alice2],
+      ["b1", bob],
+      ["o1", outsider],
+    ] as const) {
+      const detail = (await call(server, "GET", `/api/messenger/rooms/${roomId}`, { token: who.token })).body.data.room;
+      assert.deepEqual(updated(k), detail, `${k} gets the room as GET /rooms/:id shows it to that member`);
+    }
     const deleted = await round(() => call(server, "DELETE", `/api/messenger/rooms/${roomId}`, { token: alice.token }));
     for (const k of ["a1", "a2", "b1", "o1"]) assert.deepEqual(types(deleted[k]), ["DELETE_ROOM"], k);
     assert.deepEqual(deleted.c1, []);
+  });
+
+  it("a room event arrives in the chunk of its tick, framed to the byte, its JSON the member's own view with each key once", async () => {
+    const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    let raw = Buffer.alloc(0);
+    socket.on("data", (d: Buffer) => (raw = Buffer.concat([raw, d])));
+    socket.write(`GET /api/sse HTTP/1.1\r\nHost: x\r\naccesstoken: ${bob.token}\r\n\r\n`);
+    /** The chunks of the body so far, each checked against its size line. */
+    const chunks = (): string[] => {
+      const out: string[] = [];
+      let at = raw.indexOf("\r\n\r\n") + 4;
+      while (at > 3 && raw.indexOf("\r\n", at) > 0) {
+        const line = raw.indexOf("\r\n", at);
+        const size = Number.parseInt(raw.toString("latin1", at, line), 16);
+        if (raw.length < line + 2 + size + 2) break;
+        assert.equal(raw.toString("latin1", line + 2 + size, line + 4 + size), "\r\n", "a chunk ends where its size says");
+        out.push(raw.toString("utf8", line + 2, line + 2 + size));
+        at = line + 4 + size;
+      }
+      return out;
+    };
+    try {
+      while (chunks().length === 0) await new Promise((r) => setTimeout(r, 5));
+      const room = (await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "framed", userIds: [bob.user.id, carol.user.id] } })).body.data.room;
+      let chunk: string | undefined;
+      for (let i = 0; i < 200 && !chunk; i++) {
+        chunk = chunks().find((c) => c.includes('"type":"NEW_ROOM"'));
+        if (!chunk) await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.ok(chunk, "NEW_ROOM arrived");
+      const frames = chunk.split("\n\n").filter(Boolean);
+      assert.ok(
+        frames.every((f) => f.startsWith("data: ")),
+        chunk,
+      );
+      const types = frames.map((f) => JSON.parse(f.slice(6)).type);
+      assert.deepEqual(types, ["NEW_MESSAGE", "NEW_MESSAGE_RECORD", "NEW_MESSAGE_RECORD", "NEW_ROOM"], "the events of the transaction, in one chunk");
+      const json = frames[3].slice(6);
+      for (const key of ["room", "users", "muted", "pinned", "unreadCount"]) assert.equal(json.split(`"${key}":`).length - 1, 1, `"${key}" once in ${json}`);
+      // Compact JSON with a key twice would come back shorter: JSON.parse keeps one of them.
+      assert.equal(JSON.stringify(JSON.parse(json)).length, json.length, "no key twice");
+      const detail = (await call(server, "GET", `/api/messenger/rooms/${room.id}`, { token: bob.token })).body.data.room;
+      assert.deepEqual(JSON.parse(json).room, detail);
+    } finally {
+      socket.destroy();
+    }
   });
 
   it("SEEN_ROOM reaches the user's other devices only; USER_UPDATE reaches everyone in team mode", async () => {
@@ -293,6 +356,60 @@ describe("server-sent events", () => {
     let done = false;
     while (!done) done = (await reader.read()).done;
     assert.ok(done, "the stream ended when the server closed");
+  });
+});
+
+describe("room events in contact mode", () => {
+  it("each member gets the member list with the contact details it may see, and its own flags", { timeout: 30_000 }, async () => {
+    const server = await startTestServer();
+    const streams: Stream[] = [];
+    try {
+      const [alice, bob, carol] = await Promise.all(["Alice", "Bob", "Carol"].map((displayName) => signUp(server, { displayName })));
+      // Alice knows Bob and Carol; they know nobody.
+      await addContacts(server, alice, bob, carol);
+      const members = [alice, bob, carol];
+      for (const who of members) streams.push(await openStream(server.url, who.token));
+      const detail = async (who: SignedUp, roomId: number) => (await call(server, "GET", `/api/messenger/rooms/${roomId}`, { token: who.token })).body.data.room;
+      const phoneOf = (room: any, who: SignedUp) => room.users.find((u: any) => u.userId === who.user.id).user.telephoneNumber;
+
+      const room = (await call(server, "POST", "/api/messenger/rooms", { token: alice.token, body: { name: "mixed", type: "group", userIds: [bob.user.id, carol.user.id] } })).body
+        .data.room;
+      const created = await Promise.all(streams.map((s) => s.next((e) => e.type === "NEW_ROOM" && e.room.id === room.id)));
+      for (const [i, who] of members.entries()) assert.deepEqual(created[i].room, await detail(who, room.id), `NEW_ROOM as ${who.user.displayName} sees it`);
+      assert.deepEqual(
+        members.map((who) => phoneOf(created[1].room, who)),
+        [null, bob.phone, null],
+        "Bob sees his own number only",
+      );
+      assert.deepEqual(
+        members.map((who) => phoneOf(created[2].room, who)),
+        [null, null, carol.phone],
+      );
+      assert.deepEqual(
+        members.map((who) => phoneOf(created[0].room, who)),
+        [alice.phone, bob.phone, carol.phone],
+      );
+
+      // Now everybody knows everybody: one member list for all, each with its own flags.
+      await addContacts(server, bob, alice, carol);
+      await addContacts(server, carol, alice, bob);
+      assert.equal((await call(server, "POST", `/api/messenger/rooms/${room.id}/mute`, { token: carol.token })).status, 200);
+      const from = streams.map((s) => s.events.length);
+      assert.equal((await call(server, "PUT", `/api/messenger/rooms/${room.id}`, { token: alice.token, body: { action: "changeGroupName", name: "known" } })).status, 200);
+      const renamed = await Promise.all(streams.map((s, i) => s.next((e) => e.type === "UPDATE_ROOM" && e.room.name === "known", { from: from[i] })));
+      for (const [i, who] of members.entries()) {
+        assert.deepEqual(renamed[i].room, await detail(who, room.id), `UPDATE_ROOM as ${who.user.displayName} sees it`);
+        assert.deepEqual(renamed[i].room.users, renamed[0].room.users, "the same member list");
+        assert.equal(renamed[i].room.muted, who === carol);
+      }
+      assert.deepEqual(
+        members.map((who) => phoneOf(renamed[1].room, who)),
+        [alice.phone, bob.phone, carol.phone],
+      );
+    } finally {
+      for (const s of streams) s.close();
+      await server.close();
+    }
   });
 });
 

@@ -94,6 +94,24 @@ describe("WORKERS=2: one server in two processes", { timeout: 240_000 }, () => {
     }
   });
 
+  it("room events reach the streams held by both processes, each member with its own flags", async () => {
+    const streams: Array<[SignedUp, Stream]> = [];
+    for (const who of [alice, bob, alice, bob]) streams.push([who, await openStream(server.url, who.token)]);
+    try {
+      assert.equal(await onNewConnection(server.url, "POST", `/api/messenger/rooms/${roomId}/pin`, bob.token), 200);
+      assert.equal(await onNewConnection(server.url, "POST", `/api/messenger/rooms/${roomId}/mute`, alice.token), 200);
+      // Each member's first UPDATE_ROOM with one flag set: Bob's after his pin, Alice's after her mute.
+      const muted = await Promise.all(streams.map(([, s]) => s.next((e) => e.type === "UPDATE_ROOM" && e.room.id === roomId && e.room.muted !== e.room.pinned)));
+      for (const [i, [who]] of streams.entries()) {
+        assert.deepEqual([muted[i].room.muted, muted[i].room.pinned], who === alice ? [true, false] : [false, true], `stream ${i}`);
+        const detail = (await call(server, "GET", `/api/messenger/rooms/${roomId}`, { token: who.token })).body.data.room;
+        assert.deepEqual(muted[i].room, detail, `stream ${i}: the room as GET /rooms/:id shows it to ${who.user.displayName}`);
+      }
+    } finally {
+      for (const [, s] of streams) s.close();
+    }
+  });
+
   it("a logout through one process makes the token fail at once in both", async () => {
     const carol = await signUp(server, { displayName: "Carol" });
     // Both processes have resolved (and cached) the token.

@@ -2,10 +2,13 @@
 //
 // Streams are written on their sockets directly, in HTTP/1.1 chunks framed here: the streams that
 // get the same events share one encoded buffer (a message to a 1000-member room is encoded once,
-// not once per member), and each stream costs one write per delivery. Through ServerResponse
-// each write was encoded and framed anew per stream and corked until the next tick.
+// not once per member), and each stream costs one write (one writev) per delivery. Through
+// ServerResponse each write was encoded and framed anew per stream and corked until the next
+// tick. An event with personal fields is one head buffer shared by all its recipients and a small
+// tail per recipient (frames.ts): sockets write a shared buffer without copying it.
 import type { Socket } from "node:net";
 import type { OutgoingEvent } from "./events.js";
+import { frame, splitFrame, type SplitFrame } from "./frames.js";
 
 export interface Stream {
   deviceId: number;
@@ -20,21 +23,40 @@ const MAX_BUFFERED_BYTES = 1024 * 1024;
 const PING_INTERVAL_MS = 5000;
 export const PING = 'data: {"type":"PING"}\n\n';
 
-const CRLF = Buffer.from("\r\n");
 const LAST_CHUNK = "0\r\n\r\n";
 
-/** One encoded payload, with its chunk framing, written to any number of streams. */
+/**
+ * One encoded payload, with its chunk framing, written to any number of streams. `parts` are its
+ * own text and, between, buffers shared with other payloads (the heads of personal events).
+ */
 class Payload {
-  private readonly raw: Buffer;
-  private framed: Buffer | null = null;
-  constructor(text: string) {
-    this.raw = Buffer.from(text);
-  }
-  for(stream: Stream): Buffer {
-    if (!stream.chunked) return this.raw;
-    this.framed ??= Buffer.concat([Buffer.from(`${this.raw.length.toString(16)}\r\n`), this.raw, CRLF]);
+  private raw: Buffer[] | null = null;
+  private framed: Buffer[] | null = null;
+  constructor(private readonly parts: Array<string | Buffer>) {}
+  for(stream: Stream): Buffer[] {
+    if (!stream.chunked) return (this.raw ??= buffers(this.parts));
+    this.framed ??= buffers([`${byteLength(this.parts).toString(16)}\r\n`, ...this.parts, "\r\n"]);
     return this.framed;
   }
+}
+
+const byteLength = (parts: Array<string | Buffer>) => parts.reduce((n, p) => n + (typeof p === "string" ? Buffer.byteLength(p) : p.length), 0);
+
+/** Each run of text as one buffer, the shared buffers as they are. */
+function buffers(parts: Array<string | Buffer>): Buffer[] {
+  const out: Buffer[] = [];
+  let text = "";
+  for (const part of parts) {
+    if (typeof part === "string") {
+      text += part;
+      continue;
+    }
+    if (text) out.push(Buffer.from(text));
+    text = "";
+    out.push(part);
+  }
+  if (text) out.push(Buffer.from(text));
+  return out;
 }
 
 export class SseHub {
@@ -47,7 +69,7 @@ export class SseHub {
 
   /** `maxPerDevice`: a device opening one stream more loses its oldest (a leaked or looping client cannot pile them up). */
   constructor(private readonly maxPerDevice: number) {
-    this.timer = setInterval(() => this.broadcast(new Payload(PING)), PING_INTERVAL_MS);
+    this.timer = setInterval(() => this.broadcast(new Payload([PING])), PING_INTERVAL_MS);
     this.timer.unref();
   }
 
@@ -70,7 +92,7 @@ export class SseHub {
     let devices = this.devicesByUser.get(stream.userId);
     if (!devices) this.devicesByUser.set(stream.userId, (devices = new Set()));
     devices.add(stream.deviceId);
-    this.write(stream, new Payload(PING));
+    this.write(stream, new Payload([PING]));
   }
 
   remove(stream: Stream): void {
@@ -108,7 +130,8 @@ export class SseHub {
   private flush(): void {
     const events = this.pending;
     this.pending = [];
-    // Which events each stream gets, as a key ("0,2,"); streams with the same key share a payload.
+    // Which events each stream gets, as a key ("0,2,"; "1@7," for event 1 with the personal
+    // fields of user 7); streams with the same key share a payload.
     const keys = new Map<Stream, string>();
     const closing = new Set<Stream>();
     events.forEach((event, i) => {
@@ -121,25 +144,29 @@ export class SseHub {
         for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) closing.add(stream);
         return;
       }
-      for (const id of targets) for (const stream of this.byDevice.get(id) ?? []) keys.set(stream, (keys.get(stream) ?? "") + i + ",");
+      const personal = event.personal !== undefined;
+      for (const id of targets) {
+        for (const stream of this.byDevice.get(id) ?? []) keys.set(stream, `${keys.get(stream) ?? ""}${i}${personal ? `@${stream.userId}` : ""},`);
+      }
     });
     const frames = new Map<number, string>();
-    const frame = (i: number) => {
-      let f = frames.get(i);
-      if (f === undefined) frames.set(i, (f = `data: ${JSON.stringify(events[i].data)}\n\n`));
-      return f;
+    const splits = new Map<number, SplitFrame>();
+    const parts = (entry: string): Array<string | Buffer> => {
+      const [i, userId] = entry.split("@").map(Number);
+      const { data, personal } = events[i];
+      if (!personal) {
+        let f = frames.get(i);
+        if (f === undefined) frames.set(i, (f = frame(data)));
+        return [f];
+      }
+      let split = splits.get(i);
+      if (!split) splits.set(i, (split = splitFrame(data, personal)));
+      return [split.head, split.tail(userId)];
     };
     const payloads = new Map<string, Payload>();
     for (const [stream, key] of keys) {
       let payload = payloads.get(key);
-      if (!payload) {
-        const text = key
-          .slice(0, -1)
-          .split(",")
-          .map((i) => frame(Number(i)))
-          .join("");
-        payloads.set(key, (payload = new Payload(text)));
-      }
+      if (!payload) payloads.set(key, (payload = new Payload(key.slice(0, -1).split(",").flatMap(parts))));
       this.write(stream, payload);
     }
     for (const stream of closing) this.drop(stream);
@@ -162,6 +189,11 @@ export class SseHub {
       stream.socket.destroy();
       return;
     }
-    stream.socket.write(payload.for(stream));
+    const buffers = payload.for(stream);
+    if (buffers.length === 1) return void stream.socket.write(buffers[0]);
+    // Corked, the parts leave in one writev, the shared ones without a copy.
+    stream.socket.cork();
+    for (const buffer of buffers) stream.socket.write(buffer);
+    stream.socket.uncork();
   }
 }

@@ -2,17 +2,18 @@
 // streams directly and publishes them for the others, so losing Redis never silences an
 // instance locally.
 //
-// A publish is cut into messages of at most about CHUNK_BYTES, between events (so by
-// recipients: the room events that carry the member list go one per member), and published a
+// A publish is cut into messages of at most about CHUNK_BYTES, between events, and published a
 // chunk at a time with back-pressure. Each message starts with the publishing instance's id, and
 // an instance skips its own messages before reading them as text.
 //
-// Creating a 1000-member room publishes 1000 NEW_ROOM events that each carry the 1000-member
+// Creating a 1000-member room published 1000 NEW_ROOM events that each carried the 1000-member
 // list: about 440 MB of JSON (6.3 MB for 120 members; it grows with the square). That was one
 // Redis message, built whole, and JSON.parse'd by every instance including the sender; Redis
 // closes a subscriber whose unread messages pass 32 MB (the default client-output-buffer-limit
 // pubsub). Creating the room took 33 s and the server reached 1,214 MB RSS with WORKERS=1 (the
 // same without Redis: 4.4 s, 359 MB); paced, skipped by the sender, in chunks: 2.3 s, 440 MB.
+// Room events now carry the list once for all members who see the same one (events.ts,
+// `personal`), but in contact mode strangers still see different lists, one event each.
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Logger } from "pino";

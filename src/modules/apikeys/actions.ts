@@ -7,7 +7,8 @@ import type { Db, Tx } from "../../db/index.js";
 import type { RoomRow } from "../../db/schema.js";
 import { badRequest, notFound } from "../../http/errors.js";
 import { visibleName } from "../../names.js";
-import { findRoom, roomViewsForMembers } from "../rooms/queries.js";
+import { announceRoom } from "../rooms/actions.js";
+import { findRoom } from "../rooms/queries.js";
 import { userUpdateAudience } from "../users/queries.js";
 import { userView } from "../users/views.js";
 import { managedRoom } from "../webhooks/actions.js";
@@ -28,7 +29,7 @@ async function roomChanged(ctx: AppContext, tx: Tx, after: AfterCommit, room: Ro
     .where("id", "=", room.id)
     .execute();
   const fresh = (await findRoom(tx, room.id))!;
-  for (const [userId, view] of await roomViewsForMembers(tx, ctx.config.teamMode, fresh)) after.emit({ userIds: [userId], data: { type: "UPDATE_ROOM", room: view } });
+  await announceRoom(tx, ctx.config.teamMode, after, fresh, "UPDATE_ROOM");
 }
 
 /** GET /api-keys/roomId/:roomId. */

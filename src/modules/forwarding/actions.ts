@@ -11,7 +11,8 @@ import { checkedBody, containsLink, createMessage } from "../messages/actions.js
 import { copiesOf, messageViews } from "../messages/queries.js";
 import { asCopy, parseBody, type MessageView } from "../messages/views.js";
 import { joinTimes, memberRoomIds } from "../rooms/access.js";
-import { roomViews, roomViewsForMembers } from "../rooms/queries.js";
+import { announceRoom } from "../rooms/actions.js";
+import { roomViews } from "../rooms/queries.js";
 import type { RoomView } from "../rooms/views.js";
 import { blockedBy, contactsAmong, privatePeers, privateRoomsWith } from "./queries.js";
 
@@ -99,7 +100,7 @@ async function openPrivateRooms(tx: Tx, teamMode: boolean, after: AfterCommit, m
       .insertInto("roomUsers")
       .values([ownId, userId].map((u) => ({ roomId: room.id, userId: u, isAdmin: 0 as const, settingsModifiedAt: now, createdAt: now, modifiedAt: now })))
       .execute();
-    for (const [member, view] of await roomViewsForMembers(tx, teamMode, room)) after.emit({ userIds: [member], data: { type: "NEW_ROOM", room: view } });
+    await announceRoom(tx, teamMode, after, room, "NEW_ROOM");
     rooms.push(room);
   }
   return rooms;

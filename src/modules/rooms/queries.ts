@@ -8,9 +8,9 @@ import type { Dialect } from "../../db/index.js";
 import { matchesIgnoringCase } from "../../db/text.js";
 import { notFound } from "../../http/errors.js";
 import { notHiddenFrom } from "../messages/queries.js";
-import { whoKnowsWhom } from "../users/queries.js";
+import { whoKnowsWhom, type Knows } from "../users/queries.js";
 import { accessRoom } from "./access.js";
-import { roomView, type Member, type RoomView, type ViewerFlags } from "./views.js";
+import { roomView, sharedRoomView, type Member, type RoomView, type SharedRoomView, type ViewerFlags } from "./views.js";
 import { roomSettingKey } from "./userSettings.js";
 
 export const findRoom = (db: Db, id: number): Promise<RoomRow | undefined> => db.selectFrom("rooms").selectAll().where("id", "=", id).executeTakeFirst();
@@ -99,16 +99,49 @@ export async function roomDetail(db: Db, teamMode: boolean, roomId: number | nul
   return roomViewFor(db, teamMode, room, viewerId);
 }
 
-/** The room as each of its current members sees it (for NEW_ROOM / UPDATE_ROOM / DELETE_ROOM). */
-export async function roomViewsForMembers(db: Db, teamMode: boolean, room: RoomRow): Promise<Map<number, RoomView>> {
+/** Members who see the same member list, that list, and each one's flags. */
+export interface MembersView {
+  userIds: number[];
+  view: SharedRoomView;
+  flags: Map<number, ViewerFlags>;
+}
+
+/**
+ * The room as its current members see it (for NEW_ROOM / UPDATE_ROOM / DELETE_ROOM), one view
+ * per group of members who see the same member list. The list differs only by whose contact
+ * details a member sees: in team mode everybody sees the same (one group); in contact mode
+ * members are grouped by which of the members with contact details they know, O(members²)
+ * booleans, much less than the O(members²) users of one view per member it spares when they agree.
+ */
+export async function roomViewsForMembers(db: Db, teamMode: boolean, room: RoomRow): Promise<MembersView[]> {
   const members = (await membersOf(db, [room.id])).get(room.id) ?? [];
+  if (members.length === 0) return [];
   const userIds = members.map((m) => m.userId);
   const [settings, unread, knows] = await Promise.all([
     roomSettings(db, userIds, [room.id]),
     unreadCounts(db, { roomIds: [room.id] }),
     whoKnowsWhom(db, teamMode, userIds, userIds),
   ]);
-  return new Map(userIds.map((v) => [v, roomView(room, members, flagsOf(settings, unread, room.id, v), (u) => knows(v, u))]));
+  const groups = teamMode ? [userIds] : bySameMemberList(members, knows);
+  return groups.map((group) => ({
+    userIds: group,
+    view: sharedRoomView(room, members, (u) => knows(group[0], u)),
+    flags: new Map(group.map((v) => [v, flagsOf(settings, unread, room.id, v)])),
+  }));
+}
+
+/** The members grouped by whose contact details they see (only members with some differ). */
+function bySameMemberList(members: Member[], knows: Knows): number[][] {
+  const detailed = members.filter(({ user }) => user.telephoneNumber !== null || user.telephoneNumberHashed !== null || user.emailAddress !== null);
+  const groups = new Map<string, number[]>();
+  for (const { userId: viewer } of members) {
+    let seen = "";
+    for (const m of detailed) seen += knows(viewer, m.userId) ? "1" : "0";
+    const group = groups.get(seen);
+    if (group) group.push(viewer);
+    else groups.set(seen, [viewer]);
+  }
+  return [...groups.values()];
 }
 
 export const PAGING_LIMIT = 10;

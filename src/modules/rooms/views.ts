@@ -41,8 +41,11 @@ export interface ViewerFlags {
 
 export type Member = RoomUserRow & { user: UserRow };
 
+/** The Room model but the viewer's flags: what members who see the same member list share. */
+export type SharedRoomView = Omit<RoomView, keyof ViewerFlags>;
+
 /** `knows(userId)`: whether the viewer sees that member's contact details (whoKnowsWhom). */
-export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, knows: (userId: number) => boolean, withUsers = true): RoomView {
+export function sharedRoomView(room: RoomRow, members: Member[], knows: (userId: number) => boolean, withUsers = true): SharedRoomView {
   return {
     id: room.id,
     name: room.name,
@@ -54,14 +57,15 @@ export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, k
       ...(withUsers ? { user: userView(m.user, knows(m.userId)) } : {}),
     })),
     avatarFileId: room.avatarFileId,
-    muted: flags.muted,
     type: room.type,
     deleted: room.deleted === 1,
-    pinned: flags.pinned,
     createdAt: room.createdAt,
     modifiedAt: room.modifiedAt,
-    unreadCount: flags.unreadCount,
   };
+}
+
+export function roomView(room: RoomRow, members: Member[], flags: ViewerFlags, knows: (userId: number) => boolean, withUsers = true): RoomView {
+  return { ...sharedRoomView(room, members, knows, withUsers), muted: flags.muted, pinned: flags.pinned, unreadCount: flags.unreadCount };
 }
 
 /** The raw room row with ISO times, as upstream's recent-chats returns it (§4.20, §1.4). */
