@@ -280,6 +280,21 @@ describe("server-sent events", () => {
     assert.equal(server.ctx.hub.size, before - 1);
   });
 
+  it("a client that closes its end of the connection is dropped, and the server closes its end too", { timeout: 10_000 }, async () => {
+    const before = server.ctx.hub.size;
+    const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
+    await new Promise((r) => socket.once("connect", r));
+    socket.write(`GET /api/sse HTTP/1.1\r\nHost: x\r\naccesstoken: ${carol.token}\r\n\r\n`);
+    await new Promise((r) => socket.once("data", r));
+    assert.equal(server.ctx.hub.size, before + 1);
+    socket.resume();
+    const ended = new Promise((r) => socket.once("end", r));
+    socket.end();
+    await ended;
+    while (server.ctx.hub.size > before) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(server.ctx.hub.size, before);
+  });
+
   it("a client that stops reading is dropped instead of buffering without bound", async () => {
     const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
     await new Promise((r) => socket.once("connect", r));

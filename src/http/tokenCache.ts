@@ -37,7 +37,13 @@ export class TokenCache {
   /** Keeps `auth` until `until` unless something was revoked since `mark` (it may be stale). */
   fill(mark: number, auth: DeviceAuth, until: number, now: number): void {
     if (mark !== this.generation || until <= now) return;
-    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    // An expired entry leaves on its token's next use; a token not used again would stay until
+    // MAX_ENTRIES pushed it out (~800 bytes each, whatever its age). The oldest fills come first:
+    // dropping the expired ones there keeps about the tokens of the last TTL.
+    for (const [token, entry] of this.entries) {
+      if (entry.until > now && this.entries.size < MAX_ENTRIES) break;
+      this.entries.delete(token);
+    }
     this.entries.set(auth.token, { auth, until: Math.min(until, now + TOKEN_CACHE_TTL_MS) });
   }
 

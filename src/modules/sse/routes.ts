@@ -1,7 +1,8 @@
 // GET /api/sse (§6): one stream per request, addressed to the caller's device.
 import Type, { type TProperties } from "typebox";
 import type { App } from "../../app.js";
-import { logAccess } from "../../log.js";
+import { deferredAccessLog } from "../../log.js";
+import { takeOverSocket } from "../../http/takeover.js";
 import { model, op } from "../../http/openapi.js";
 import { Message } from "../messages/views.js";
 import { MessageRecord } from "../records/views.js";
@@ -75,16 +76,17 @@ export default async function sseRoutes(app: App): Promise<void> {
         Connection: "keep-alive",
         "X-Accel-Buffering": "no",
       });
-      // The headers go out now; the hub writes the body on the socket itself (src/realtime/hub.ts).
+      // The headers go out now; the hub writes the body on the socket itself (src/realtime/hub.ts),
+      // taken from the HTTP server so that the request's objects do not live as long as the stream.
       res.flushHeaders();
-      const socket = request.raw.socket;
-      socket.setNoDelay(true);
-      socket.setKeepAlive(true);
-      const stream = { deviceId: request.auth.device.id, userId: request.auth.user.id, socket, chunked: res.chunkedEncoding };
-      socket.on("close", () => {
+      // A hijacked reply has no onResponse hook: the stream's access line, with its lifetime.
+      const logClosed = deferredAccessLog(request, reply, 200);
+      const stream = { deviceId: request.auth.device.id, userId: request.auth.user.id, socket: takeOverSocket(request.raw, res), chunked: res.chunkedEncoding };
+      stream.socket.setNoDelay(true);
+      stream.socket.setKeepAlive(true);
+      stream.socket.on("close", () => {
         hub.remove(stream);
-        // A hijacked reply has no onResponse hook: the stream's access line, with its lifetime.
-        logAccess(request, 200, reply.elapsedTime);
+        logClosed();
       });
       hub.add(stream);
     },
