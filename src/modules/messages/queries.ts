@@ -10,6 +10,8 @@ import type { DB, DeviceRow, MessageRow, RoomUserRow } from "../../db/schema.js"
 import { attachedFileIds, compactFiles, shapeMessages, type CopyRow, type MessageView } from "./views.js";
 
 type From = DB & { m: DB["messages"]; e: DB["messageExceptions"]; ru: DB["roomUsers"] };
+/** A select over messages `m` with the viewer's exception `e`, whatever it selects. */
+type CopyQuery = SelectQueryBuilder<From, "m" | "e", object>;
 
 const MESSAGE_COLUMNS = [
   "m.id",
@@ -155,7 +157,7 @@ export async function roomHistory(
  */
 export async function deviceSync(db: Db, device: DeviceRow, opts: { since: number; page: number; modifiedOnly: boolean }): Promise<{ rows: CopyRow[]; count: number }> {
   const userId = device.userId;
-  const held = <Q extends SelectQueryBuilder<From, "m" | "e", object>>(q: Q): Q =>
+  const held = <Q extends CopyQuery>(q: Q): Q =>
     q
       .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "m.roomId").on("ru.userId", "=", userId))
       .whereRef("m.createdAt", ">=", "ru.createdAt")
@@ -165,12 +167,8 @@ export async function deviceSync(db: Db, device: DeviceRow, opts: { since: numbe
   const messageChanged = held(copies(db, userId).clearSelect())
     .where("m.modifiedAt", ">", opts.since)
     .select(["m.id", sql<number>`case when e.modified_at > m.modified_at then e.modified_at else m.modified_at end`.as("at")]);
-  const exceptionChanged = held(
-    db
-      .selectFrom("messageExceptions as e")
-      .innerJoin("messages as m", "m.id", "e.messageId")
-      .where("e.userId", "=", userId) as unknown as SelectQueryBuilder<From, "m" | "e", object>,
-  )
+  const exceptions = db.selectFrom("messageExceptions as e").innerJoin("messages as m", "m.id", "e.messageId").where("e.userId", "=", userId);
+  const exceptionChanged = held(exceptions as unknown as CopyQuery)
     .where("e.modifiedAt", ">", opts.since)
     .where("m.modifiedAt", "<=", opts.since)
     .select(["m.id", sql<number>`e.modified_at`.as("at")]);
