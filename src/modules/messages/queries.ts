@@ -4,12 +4,14 @@
 // creation on. Every reader goes through here; Message models are loaded here (their files) and
 // shaped in views.ts.
 import { sql, type Expression, type ExpressionBuilder, type SelectQueryBuilder, type SqlBool } from "kysely";
-import { pageAndCount, SYNC_LIMIT } from "../../db/count.js";
+import { countRows, pageTotal, pageWithTotal, SYNC_LIMIT } from "../../db/count.js";
 import type { Db } from "../../db/index.js";
 import type { DB, DeviceRow, MessageRow, RoomUserRow } from "../../db/schema.js";
 import { attachedFileIds, compactFiles, shapeMessages, type CopyRow, type MessageView } from "./views.js";
 
 type From = DB & { m: DB["messages"]; e: DB["messageExceptions"]; ru: DB["roomUsers"] };
+/** A select over messages `m` with the viewer's exception `e`, whatever it selects. */
+type CopyQuery = SelectQueryBuilder<From, "m" | "e", object>;
 
 const MESSAGE_COLUMNS = [
   "m.id",
@@ -52,6 +54,18 @@ export function notHiddenFrom<D extends DB, T extends keyof D>(
   return e.not(
     e.exists(e.selectFrom("messageExceptions as hx").select("hx.id").where("hx.messageId", "=", messageId).where("hx.userId", "=", userId).where("hx.kind", "=", "hidden")),
   );
+}
+
+/**
+ * notHiddenFrom() for a query that left-joins the user's exception of the message `m` as `e` (as
+ * copies() does): a user has at most one exception per message (message_exceptions_pair_idx), so
+ * a hidden one is `e`. Where `e` is joined anyway this is one lookup per row instead of two; the
+ * syncs read every copy changed since a time, and PostgreSQL ran the NOT EXISTS as a second
+ * nested loop over all of them.
+ */
+export function notHiddenException<D, T extends keyof D>(eb: ExpressionBuilder<D, T>): Expression<SqlBool> {
+  const e = eb as unknown as ExpressionBuilder<{ e: DB["messageExceptions"] }, "e">;
+  return e.or([e("e.kind", "is", null), e("e.kind", "!=", "hidden")]);
 }
 
 /** notHiddenFrom() for the message `m` of a copies() query of `userId`. */
@@ -133,25 +147,36 @@ export async function roomHistory(
  * §4.14 message sync for one device: copies changed after `since` (new, edited, deleted for
  * all or for this user), oldest change first. `modifiedOnly` keeps copies changed after
  * their creation (the modified sync).
+ *
+ * A copy changed when its message did or when the user's exception of it did: two disjoint
+ * branches (the second only takes messages the first does not), each an index range, joined by
+ * UNION ALL. The page is sorted and cut on the copies' ids and times alone, with the size of
+ * the set alongside (pageWithTotal), and only its rows are then loaded: a device that syncs
+ * 10,000 copies from time 0 pages 100 times, and each page reads the set once, not three times
+ * (an `IN (… UNION …)` of the changed ids, the page, and a separate count).
  */
 export async function deviceSync(db: Db, device: DeviceRow, opts: { since: number; page: number; modifiedOnly: boolean }): Promise<{ rows: CopyRow[]; count: number }> {
   const userId = device.userId;
-  const changedIds = db
-    .selectFrom("messages as m2")
-    .innerJoin("roomUsers as ru2", (j) => j.onRef("ru2.roomId", "=", "m2.roomId").on("ru2.userId", "=", userId))
-    .select("m2.id")
-    .where("m2.modifiedAt", ">", opts.since)
-    .union(db.selectFrom("messageExceptions").select("messageId as id").where("userId", "=", userId).where("modifiedAt", ">", opts.since));
-  const copyModified = sql<number>`case when e.modified_at > m.modified_at then e.modified_at else m.modified_at end`;
-  const q = copies(db, userId)
-    .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "m.roomId").on("ru.userId", "=", userId))
-    .where("m.id", "in", changedIds)
-    .whereRef("m.createdAt", ">=", "ru.createdAt")
-    .where("m.createdAt", ">=", device.createdAt)
-    .where(notHidden(userId))
-    .where(copyModified, ">", opts.since)
-    .$if(opts.modifiedOnly, (qb) => qb.where((eb) => eb.or([eb("m.modifiedAt", ">", eb.ref("m.createdAt")), eb("e.kind", "=", "deleted")])));
-  return pageAndCount(q.orderBy(copyModified).orderBy("m.id"), { page: opts.page, limit: SYNC_LIMIT });
+  const held = <Q extends CopyQuery>(q: Q): Q =>
+    q
+      .innerJoin("roomUsers as ru", (j) => j.onRef("ru.roomId", "=", "m.roomId").on("ru.userId", "=", userId))
+      .whereRef("m.createdAt", ">=", "ru.createdAt")
+      .where("m.createdAt", ">=", device.createdAt)
+      .where(notHiddenException)
+      .$if(opts.modifiedOnly, (qb) => qb.where((eb) => eb.or([eb("m.modifiedAt", ">", eb.ref("m.createdAt")), eb("e.kind", "=", "deleted")]))) as Q;
+  const messageChanged = held(copies(db, userId).clearSelect())
+    .where("m.modifiedAt", ">", opts.since)
+    .select(["m.id", sql<number>`case when e.modified_at > m.modified_at then e.modified_at else m.modified_at end`.as("at")]);
+  const exceptions = db.selectFrom("messageExceptions as e").innerJoin("messages as m", "m.id", "e.messageId").where("e.userId", "=", userId);
+  const exceptionChanged = held(exceptions as unknown as CopyQuery)
+    .where("e.modifiedAt", ">", opts.since)
+    .where("m.modifiedAt", "<=", opts.since)
+    .select(["m.id", sql<number>`e.modified_at`.as("at")]);
+  const changed = db.selectFrom(messageChanged.unionAll(exceptionChanged).as("c"));
+  const page = pageWithTotal(changed.select(["c.id", "c.at"]).orderBy("c.at").orderBy("c.id"), { page: opts.page, limit: SYNC_LIMIT });
+  const rows = await copies(db, userId).innerJoin(page.as("p"), "p.id", "m.id").select("p.total").orderBy("p.at").orderBy("p.id").execute();
+  const count = await pageTotal(rows, opts.page, () => countRows(changed));
+  return { rows: rows.map(({ total: _, ...copy }) => copy), count };
 }
 
 /**
