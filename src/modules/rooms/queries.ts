@@ -9,6 +9,7 @@ import { matchesIgnoringCase } from "../../db/text.js";
 import { notFound } from "../../http/errors.js";
 import { notHiddenFrom } from "../messages/queries.js";
 import { whoKnowsWhom, type Knows } from "../users/queries.js";
+import { userView } from "../users/views.js";
 import { accessRoom } from "./access.js";
 import { roomView, sharedRoomView, type Member, type RoomView, type SharedRoomView, type ViewerFlags } from "./views.js";
 import { roomSettingKey } from "./userSettings.js";
@@ -130,9 +131,10 @@ export async function roomViewsForMembers(db: Db, teamMode: boolean, room: RoomR
   }));
 }
 
-/** The members grouped by whose contact details they see (only members with some differ). */
+/** The members grouped by whose contact details they see (only members whose view hides something differ). */
 function bySameMemberList(members: Member[], knows: Knows): number[][] {
-  const detailed = members.filter(({ user }) => user.telephoneNumber !== null || user.telephoneNumberHashed !== null || user.emailAddress !== null);
+  // What a stranger does not see is userView's rule: ask it rather than restate it.
+  const detailed = members.filter(({ user }) => JSON.stringify(userView(user, true)) !== JSON.stringify(userView(user, false)));
   const groups = new Map<string, number[]>();
   for (const { userId: viewer } of members) {
     let seen = "";
